@@ -1,0 +1,112 @@
+from django.contrib import admin
+
+from channels.admin import COUNTERS, transition_action
+from channels.models import Channel
+
+from .models import ActivityEvent, Campaign, Contact, ContactList, Membership
+
+
+class ChannelInline(admin.TabularInline):
+    model = Channel
+    extra = 0
+    fields = ("name", "kind", "status", "max_per_second", "processed", "audience_size")
+    readonly_fields = ("status", *COUNTERS)
+    show_change_link = True
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ArchivedFilter(admin.SimpleListFilter):
+    title = "archived"
+    parameter_name = "archived"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Archived"), ("no", "Not archived")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(archived_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(archived_at__isnull=True)
+        return queryset
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "status", "contact_list", "created_by", "created_at")
+    list_filter = ("status", ArchivedFilter)
+    search_fields = ("name", "description")
+    list_select_related = ("contact_list", "created_by")
+    readonly_fields = ("status", "archived_at", "created_at", "updated_at")
+    raw_id_fields = ("created_by",)
+    inlines = [ChannelInline]
+    actions = [
+        transition_action("archive", "Archive selected campaigns", "archive"),
+        transition_action("unarchive", "Unarchive selected campaigns", "archive"),
+    ]
+
+    def has_archive_permission(self, request) -> bool:
+        return request.user.has_perm("campaigns.archive_campaign")
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.channels.filter(status=Channel.Status.RUNNING).exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        obj.delete_everything(by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for campaign in queryset:
+            campaign.delete_everything(by=request.user)
+
+
+@admin.register(ContactList)
+class ContactListAdmin(admin.ModelAdmin):
+    list_display = ("name", "size", "created_at")
+    search_fields = ("name",)
+    readonly_fields = ("size", "created_at")
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "phone",
+        "email",
+        "opted_out_voice",
+        "opted_out_sms",
+        "opted_out_email",
+    )
+    list_filter = ("opted_out_voice", "opted_out_sms", "opted_out_email")
+    search_fields = ("name", "phone", "email")
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, Contact.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        # Memberships go with the contact; the lists' stored sizes must follow.
+        list_ids = list(
+            Membership.objects.filter(contact__in=queryset).values_list("contact_list", flat=True)
+        )
+        queryset.delete()
+        for contact_list in ContactList.objects.filter(pk__in=set(list_ids)):
+            contact_list.recount()
+
+
+@admin.register(ActivityEvent)
+class ActivityEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "actor", "action", "subject", "from_status", "to_status")
+    list_filter = ("action",)
+    search_fields = ("subject", "campaign__name", "actor__username")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

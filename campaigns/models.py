@@ -1,0 +1,385 @@
+from __future__ import annotations
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from channels.models import Channel, InvalidTransition
+
+
+def normalize_phone(raw: str, *, region: str | None = None) -> str:
+    """Return `raw` as E.164, or raise ValidationError with a message a person can act on."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, region or settings.HERALD_DEFAULT_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(f"“{raw}” is not a phone number.", code="invalid_phone") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(f"“{raw}” is not a valid phone number.", code="invalid_phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Contact(models.Model):
+    name = models.CharField(max_length=200)
+    phone = models.CharField(max_length=20, blank=True, help_text="Stored in E.164 form.")
+    email = models.EmailField(blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    attributes = models.JSONField(default=dict, blank=True)
+    opted_out_voice = models.BooleanField("opted out of calls", default=False)
+    opted_out_sms = models.BooleanField("opted out of SMS", default=False)
+    opted_out_email = models.BooleanField("opted out of email", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        indexes = [
+            # Import de-duplication and the contact search look contacts up by address.
+            models.Index(fields=["phone"], name="contact_phone_idx"),
+            models.Index(fields=["email"], name="contact_email_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.phone
+
+    def get_absolute_url(self) -> str:
+        return reverse("contacts:contact", args=[self.pk])
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split(" ", 1)[0] if self.name else ""
+
+    @property
+    def last_name(self) -> str:
+        return self.name.split(" ", 1)[1] if " " in self.name else ""
+
+    def clean(self) -> None:
+        errors = {}
+        try:
+            self.phone = normalize_phone(self.phone)
+        except ValidationError as exc:
+            errors["phone"] = exc.messages
+        if self.email:
+            self.email = self.email.strip()
+            try:
+                validate_email(self.email)
+            except ValidationError:
+                errors["email"] = [f"“{self.email}” is not a valid email address."]
+        if not self.phone and not self.email and "phone" not in errors:
+            errors["phone"] = ["A contact needs a phone number or an email address."]
+        if errors:
+            raise ValidationError(errors)
+
+    def is_opted_out(self, kind: str) -> bool:
+        return {
+            Channel.Kind.AI_VOICE: self.opted_out_voice,
+            Channel.Kind.SMS: self.opted_out_sms,
+            Channel.Kind.EMAIL: self.opted_out_email,
+        }[kind]
+
+
+class ContactList(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    contacts = models.ManyToManyField(Contact, through="Membership", related_name="lists")
+    # Kept equal to the number of membership rows in the same transaction as every change,
+    # so that starting a channel on a million-contact list need not count them.
+    size = models.PositiveIntegerField(default=0, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("contacts:list_detail", args=[self.pk])
+
+    def add_contacts(self, contact_ids: list[int]) -> int:
+        """Add contacts to the list, skipping those already in it; return how many joined."""
+        with transaction.atomic():
+            # The row lock orders this against a channel start, which reads `size` and the
+            # highest membership id as one snapshot of the audience.
+            locked = ContactList.objects.select_for_update().get(pk=self.pk)
+            existing = set(
+                Membership.objects.filter(
+                    contact_list=locked, contact_id__in=contact_ids
+                ).values_list("contact_id", flat=True)
+            )
+            new_ids = list(dict.fromkeys(cid for cid in contact_ids if cid not in existing))
+            Membership.objects.bulk_create(
+                [Membership(contact_list=locked, contact_id=cid) for cid in new_ids]
+            )
+            ContactList.objects.filter(pk=locked.pk).update(size=models.F("size") + len(new_ids))
+        self.refresh_from_db(fields=["size"])
+        return len(new_ids)
+
+    def recount(self) -> None:
+        with transaction.atomic():
+            ContactList.objects.select_for_update().filter(pk=self.pk).update(
+                size=Membership.objects.filter(contact_list=self.pk).count()
+            )
+        self.refresh_from_db(fields=["size"])
+
+    def remove_contacts(self, contact_ids: list[int]) -> int:
+        with transaction.atomic():
+            locked = ContactList.objects.select_for_update().get(pk=self.pk)
+            removed, _ = Membership.objects.filter(
+                contact_list=locked, contact_id__in=contact_ids
+            ).delete()
+            ContactList.objects.filter(pk=locked.pk).update(size=models.F("size") - removed)
+        self.refresh_from_db(fields=["size"])
+        return removed
+
+
+class Membership(models.Model):
+    """A contact's place in a list. Ids only grow, so "id <= cutoff" is a list's snapshot."""
+
+    contact_list = models.ForeignKey(
+        ContactList, on_delete=models.CASCADE, related_name="memberships"
+    )
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact_list", "contact"], name="membership_unique_contact"
+            )
+        ]
+        indexes = [
+            # The dispatcher walks a list's memberships in id order up to the start cutoff.
+            models.Index(fields=["contact_list", "id"], name="membership_list_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} in {self.contact_list}"
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        COMPLETED = "completed", "Completed"
+        ARCHIVED = "archived", "Archived"
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    contact_list = models.ForeignKey(
+        ContactList, on_delete=models.PROTECT, related_name="campaigns"
+    )
+    # Derived by `compute_status` and stored so that lists filter on it in SQL; only
+    # `refresh_status` writes it.
+    status = models.CharField(
+        max_length=16, choices=Status, default=Status.DRAFT, editable=False, db_index=True
+    )
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="campaigns_created",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [("archive_campaign", "Can archive and unarchive campaigns")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("campaigns:detail", args=[self.pk])
+
+    # -- status -----------------------------------------------------------------------
+
+    @staticmethod
+    def compute_status(*, archived: bool, channel_statuses: list[str]) -> str:
+        """SPEC section 3, in its order."""
+        statuses = set(channel_statuses)
+        if archived:
+            return Campaign.Status.ARCHIVED
+        if statuses & {Channel.Status.RUNNING, Channel.Status.PAUSED}:
+            return Campaign.Status.ACTIVE
+        if statuses <= {Channel.Status.READY}:
+            return Campaign.Status.DRAFT
+        if statuses <= {Channel.Status.COMPLETED, Channel.Status.STOPPED}:
+            return Campaign.Status.COMPLETED
+        return Campaign.Status.ACTIVE
+
+    def refresh_status(self) -> str:
+        """Recompute and store the status; call inside the transaction that changed it."""
+        statuses = list(
+            Channel.objects.filter(campaign_id=self.pk).values_list("status", flat=True)
+        )
+        status = self.compute_status(
+            archived=self.archived_at is not None, channel_statuses=statuses
+        )
+        if status != self.status:
+            Campaign.objects.filter(pk=self.pk).update(status=status, updated_at=timezone.now())
+            self.status = status
+        return status
+
+    def status_breakdown(self) -> str:
+        """“2 running · 1 paused · 1 ready”, in lifecycle order."""
+        counts: dict[str, int] = {}
+        for channel in self.channels.all():
+            counts[channel.status] = counts.get(channel.status, 0) + 1
+        return " · ".join(
+            f"{counts[status]} {status.label.lower()}"
+            for status in Channel.Status
+            if status in counts
+        )
+
+    # -- actions ----------------------------------------------------------------------
+
+    # action -> the campaign statuses it is allowed from (SPEC section 3).
+    ACTIONS = {
+        "archive": {Status.COMPLETED},
+        "unarchive": {Status.ARCHIVED},
+    }
+
+    def _refusal(self, action: str) -> str:
+        if action == "archive":
+            if self.status == Campaign.Status.ARCHIVED:
+                return "This campaign is already archived."
+            return (
+                "Only a completed campaign can be archived; this one is "
+                f"{self.get_status_display().lower()}."
+            )
+        if action == "unarchive":
+            return "This campaign is not archived."
+        if action == "delete":
+            return "Stop or pause its running channels before deleting this campaign."
+        return f"A campaign cannot {action} now."
+
+    def _act(self, action: str, *, by, archived_at) -> None:
+        with transaction.atomic():
+            locked = Campaign.objects.select_for_update().get(pk=self.pk)
+            if locked.status not in self.ACTIONS[action]:
+                self.status = locked.status
+                self.archived_at = locked.archived_at
+                raise InvalidTransition(locked._refusal(action))
+            before = locked.status
+            locked.archived_at = archived_at
+            Campaign.objects.filter(pk=locked.pk).update(archived_at=archived_at)
+            after = locked.refresh_status()
+            ActivityEvent.record(
+                actor=by, action=action, campaign=locked, from_status=before, to_status=after
+            )
+        self.archived_at, self.status = locked.archived_at, locked.status
+
+    def archive(self, *, by=None) -> None:
+        self._act("archive", by=by, archived_at=timezone.now())
+
+    def unarchive(self, *, by=None) -> None:
+        self._act("unarchive", by=by, archived_at=None)
+
+    def can_add_channel(self) -> bool:
+        return self.status != Campaign.Status.ARCHIVED
+
+    def deletion_summary(self) -> dict[str, int]:
+        from channels.models import Delivery
+
+        return {
+            "channels": self.channels.count(),
+            "deliveries": Delivery.objects.filter(channel__campaign=self).count(),
+            "contacts": self.contact_list.size,
+        }
+
+    def delete_everything(self, *, by=None) -> None:
+        """Remove the campaign with its channels and deliveries; the contacts stay."""
+        with transaction.atomic():
+            locked = Campaign.objects.select_for_update().get(pk=self.pk)
+            # Locking the channels too means no channel can be started while we delete.
+            statuses = list(
+                Channel.objects.select_for_update()
+                .filter(campaign=locked)
+                .values_list("status", flat=True)
+            )
+            if Channel.Status.RUNNING in statuses:
+                raise InvalidTransition(self._refusal("delete"))
+            ActivityEvent.record(
+                actor=by,
+                action="delete",
+                campaign=None,
+                subject=f"campaign “{locked.name}”",
+                from_status=locked.status,
+                to_status="",
+            )
+            locked.delete()
+
+
+class ActivityEvent(models.Model):
+    """Who did what, when, to which campaign or channel, from which state to which."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    action = models.CharField(max_length=32)
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="activity"
+    )
+    channel = models.ForeignKey(
+        Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="activity"
+    )
+    subject = models.CharField(max_length=300, blank=True)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The command center's Activity section: a campaign's events, newest first.
+            models.Index(fields=["campaign", "-created_at"], name="activity_campaign_idx"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.actor or "Herald"
+        return f"{who} {self.action} {self.subject}".strip()
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor.get_username() if self.actor else "Herald"
+
+    @classmethod
+    def record(
+        cls,
+        *,
+        actor,
+        action: str,
+        campaign=None,
+        channel=None,
+        subject: str = "",
+        from_status: str = "",
+        to_status: str = "",
+        message: str = "",
+    ) -> ActivityEvent:
+        if actor is not None and not getattr(actor, "is_authenticated", False):
+            actor = None
+        if not subject:
+            subject = f"channel “{channel.name}”" if channel else f"campaign “{campaign.name}”"
+        return cls.objects.create(
+            actor=actor,
+            action=action,
+            campaign=campaign,
+            channel=channel,
+            subject=subject,
+            from_status=from_status,
+            to_status=to_status,
+            message=message,
+        )

@@ -1,0 +1,115 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from .models import AudienceMember, Channel, Delivery, InvalidTransition
+
+COUNTERS = (
+    "audience_size",
+    "processed",
+    "in_flight",
+    "skipped",
+    "interrupted",
+    "converted",
+    "outcome_counts",
+)
+
+
+def run_transition(modeladmin, request: HttpRequest, queryset: QuerySet, method: str) -> None:
+    """Apply a model method to each selected object; refusals become admin messages."""
+    done = 0
+    for obj in queryset:
+        try:
+            getattr(obj, method)(by=request.user)
+        except InvalidTransition as exc:
+            modeladmin.message_user(request, f"{obj}: {exc}", messages.ERROR)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, f"{method.capitalize()}: {done} done.", messages.SUCCESS)
+
+
+def transition_action(method: str, description: str, permission: str):
+    @admin.action(description=description, permissions=[permission])
+    def action(modeladmin, request, queryset):
+        run_transition(modeladmin, request, queryset, method)
+
+    action.__name__ = f"{method}_selected"
+    return action
+
+
+class OperateChannelPermission:
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("channels.operate_channel")
+
+
+@admin.register(Channel)
+class ChannelAdmin(OperateChannelPermission, admin.ModelAdmin):
+    list_display = ("name", "campaign", "kind", "status", "processed", "audience_size")
+    list_filter = ("status", "kind")
+    search_fields = ("name", "campaign__name")
+    list_select_related = ("campaign",)
+    raw_id_fields = ("campaign", "source_channel", "created_by")
+    readonly_fields = ("status", "started_at", "paused_at", "finished_at", *COUNTERS)
+    actions = [
+        transition_action("start", "Start selected channels", "operate"),
+        transition_action("pause", "Pause selected channels", "operate"),
+        transition_action("resume", "Resume selected channels", "operate"),
+        transition_action("stop", "Stop selected channels (permanent)", "operate"),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not obj.is_editable:
+            # SPEC section 2: only Ready and Paused channels can be edited, and only a Ready
+            # one may change its kind or audience.
+            fields += [f.name for f in obj._meta.fields if f.editable and f.name not in fields]
+        elif obj is not None and obj.status == Channel.Status.PAUSED:
+            fields += ["kind", "campaign", "source_channel", "source_outcomes"]
+        return fields
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.status != Channel.Status.READY:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("channel", "contact", "state", "outcome", "converted", "created_at")
+    list_filter = ("state", "outcome", "converted", "channel__kind")
+    search_fields = ("contact__name", "contact__phone", "contact__email", "provider_id")
+    list_select_related = ("channel", "contact")
+    raw_id_fields = ("channel", "contact")
+    readonly_fields = (
+        "channel",
+        "contact",
+        "state",
+        "outcome",
+        "provider_id",
+        "error",
+        "created_at",
+        "finished_at",
+        "lease_expires_at",
+        "converted",
+        "converted_at",
+    )
+
+    def has_add_permission(self, request):
+        # The ledger is written by the engine only.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AudienceMember)
+class AudienceMemberAdmin(admin.ModelAdmin):
+    list_display = ("channel", "contact")
+    raw_id_fields = ("channel", "contact")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

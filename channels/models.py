@@ -1,0 +1,391 @@
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+
+class InvalidTransition(Exception):
+    """A refused action; `str(exc)` is the message to show the person who asked."""
+
+
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+CONTACT_FIELDS = {"name", "first_name", "last_name", "phone", "email", "timezone"}
+
+
+def validate_template(text: str) -> None:
+    """Placeholders like {first_name} must name a contact field or a simple attribute."""
+    bad = [
+        name
+        for name in PLACEHOLDER.findall(text or "")
+        if name not in CONTACT_FIELDS and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)
+    ]
+    if bad:
+        raise ValidationError(
+            "Unknown placeholder %(names)s; use {first_name}, {name}, {email} or an "
+            "attribute name such as {city}.",
+            params={"names": ", ".join("{" + name + "}" for name in bad)},
+        )
+
+
+class Channel(models.Model):
+    class Kind(models.TextChoices):
+        AI_VOICE = "ai_voice", "AI Voice"
+        SMS = "sms", "SMS Blast"
+        EMAIL = "email", "Email"
+
+    class Status(models.TextChoices):
+        READY = "ready", "Ready"
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        COMPLETED = "completed", "Completed"
+        STOPPED = "stopped", "Stopped"
+
+    # The lifecycle of SPEC section 2: action -> (statuses it is allowed from, status it sets).
+    TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+        "start": (frozenset({Status.READY}), Status.RUNNING),
+        "pause": (frozenset({Status.RUNNING}), Status.PAUSED),
+        "resume": (frozenset({Status.PAUSED}), Status.RUNNING),
+        "stop": (frozenset({Status.RUNNING, Status.PAUSED}), Status.STOPPED),
+        "complete": (frozenset({Status.RUNNING}), Status.COMPLETED),
+    }
+    EDITABLE_STATUSES = frozenset({Status.READY, Status.PAUSED})
+    FINISHED_STATUSES = frozenset({Status.COMPLETED, Status.STOPPED})
+    OUTCOMES = {
+        Kind.AI_VOICE: ["answered", "voicemail", "no_answer", "busy", "failed"],
+        Kind.SMS: ["sent", "delivered", "undelivered", "failed"],
+        Kind.EMAIL: ["sent", "delivered", "bounced", "failed"],
+    }
+    # Outcomes that mean the provider did not reach the contact (SPEC: "contacted" excludes
+    # deliveries that failed).
+    UNREACHED_OUTCOMES = frozenset({"failed"})
+    DEFAULT_MAX_PER_SECOND = {Kind.AI_VOICE: 5, Kind.SMS: 50, Kind.EMAIL: 100}
+    DEFAULT_MAX_CONCURRENT = 10
+
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="channels"
+    )
+    kind = models.CharField(max_length=16, choices=Kind)
+    name = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=16, choices=Status, default=Status.READY, editable=False, db_index=True
+    )
+
+    # Kind-specific content.
+    voice_script = models.TextField("agent script", blank=True, validators=[validate_template])
+    caller_id = models.CharField("caller ID", max_length=20, blank=True)
+    sms_template = models.TextField("message template", blank=True, validators=[validate_template])
+    sms_sender = models.CharField("sender", max_length=20, blank=True)
+    email_subject = models.CharField(
+        "subject", max_length=200, blank=True, validators=[validate_template]
+    )
+    email_body = models.TextField("body", blank=True, validators=[validate_template])
+    email_from = models.EmailField("from address", blank=True)
+
+    # Pacing.
+    max_per_second = models.PositiveIntegerField(
+        "max contacts per second", default=10, help_text="Never exceeded in any one second."
+    )
+    max_concurrent = models.PositiveIntegerField(
+        "max concurrent calls",
+        default=DEFAULT_MAX_CONCURRENT,
+        help_text="Voice only: calls in progress at once.",
+    )
+
+    # The audience. A list-based channel's audience is the list's memberships with an id up
+    # to `audience_cutoff`, fixed at start; a remarketing channel's is its `audience_members`.
+    source_channel = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
+    )
+    source_outcomes = models.JSONField(default=list, blank=True)
+    source_unconverted_only = models.BooleanField(default=False)
+    audience_cutoff = models.BigIntegerField(null=True, blank=True, editable=False)
+    audience_size = models.PositiveIntegerField(default=0, editable=False)
+
+    # Progress, kept equal to the ledger in the same transaction as every delivery change.
+    processed = models.PositiveIntegerField(default=0, editable=False)
+    in_flight = models.PositiveIntegerField(default=0, editable=False)
+    skipped = models.PositiveIntegerField(default=0, editable=False)
+    interrupted = models.PositiveIntegerField(default=0, editable=False)
+    converted = models.PositiveIntegerField(default=0, editable=False)
+    outcome_counts = models.JSONField(default=dict, blank=True, editable=False)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    paused_at = models.DateTimeField(null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        permissions = [("operate_channel", "Can start, pause, resume and stop channels")]
+        indexes = [
+            # The engine's supervisor looks for running channels on every tick.
+            models.Index(
+                fields=["status"],
+                name="channel_running_idx",
+                condition=models.Q(status="running"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    # -- content ------------------------------------------------------------------------
+
+    REQUIRED_CONTENT = {
+        Kind.AI_VOICE: ["voice_script"],
+        Kind.SMS: ["sms_template"],
+        Kind.EMAIL: ["email_subject", "email_body"],
+    }
+
+    def clean(self) -> None:
+        errors = {
+            field: "This field is required for this kind of channel."
+            for field in self.REQUIRED_CONTENT.get(self.kind, [])
+            if not getattr(self, field).strip()
+        }
+        if self.max_per_second < 1:
+            errors["max_per_second"] = "Allow at least one contact per second."
+        if self.kind == self.Kind.AI_VOICE and self.max_concurrent < 1:
+            errors["max_concurrent"] = "Allow at least one call at a time."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE_STATUSES
+
+    @property
+    def is_remarketing(self) -> bool:
+        return self.source_channel_id is not None or bool(self.source_outcomes)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED_STATUSES
+
+    @property
+    def address_field(self) -> str:
+        return "email" if self.kind == self.Kind.EMAIL else "phone"
+
+    @property
+    def contacted(self) -> int:
+        reached = sum(
+            count
+            for outcome, count in self.outcome_counts.items()
+            if outcome not in self.UNREACHED_OUTCOMES
+        )
+        return reached
+
+    @property
+    def failed(self) -> int:
+        return self.outcome_counts.get("failed", 0)
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.audience_size:
+            return 100 if self.status == self.Status.COMPLETED else 0
+        return min(100, self.processed * 100 // self.audience_size)
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.audience_size - self.processed)
+
+    def allowed_actions(self) -> list[str]:
+        """User actions the current status allows, in the order the buttons appear."""
+        return [
+            action
+            for action in ("start", "pause", "resume", "stop")
+            if self.status in self.TRANSITIONS[action][0]
+        ]
+
+    # -- transitions --------------------------------------------------------------------
+
+    def refusal_message(self, action: str) -> str:
+        target = self.TRANSITIONS[action][1]
+        status = self.Status(self.status)
+        if status == target:
+            return f"This channel is already {status.label.lower()}."
+        if status == self.Status.STOPPED:
+            return "This channel was stopped; a stopped run cannot be changed."
+        if status == self.Status.COMPLETED:
+            return "This channel has completed; it cannot be changed."
+        verbs = {
+            "start": "started",
+            "pause": "paused",
+            "resume": "resumed",
+            "stop": "stopped",
+            "complete": "completed",
+        }
+        return f"A {status.label.lower()} channel cannot be {verbs[action]}."
+
+    def _transition(self, action: str, *, by=None) -> None:
+        from campaigns.models import ActivityEvent, Campaign, ContactList
+
+        allowed, target = self.TRANSITIONS[action]
+        with transaction.atomic():
+            # Campaign first, then channel: every path that takes both locks takes them in
+            # this order, so concurrent actions on one campaign queue instead of deadlocking.
+            campaign = Campaign.objects.select_for_update().get(pk=self.campaign_id)
+            locked = Channel.objects.select_for_update().get(pk=self.pk)
+            if locked.status not in allowed:
+                self._copy_state(locked)
+                raise InvalidTransition(locked.refusal_message(action))
+            if campaign.status == Campaign.Status.ARCHIVED:
+                raise InvalidTransition("This campaign is archived; unarchive it first.")
+            now = timezone.now()
+            changes: dict = {"status": target}
+            if action == "start":
+                changes["started_at"] = now
+                if not locked.is_remarketing:
+                    audience_list = ContactList.objects.select_for_update().get(
+                        pk=campaign.contact_list_id
+                    )
+                    last = audience_list.memberships.order_by("-id").values_list("id", flat=True)
+                    changes["audience_cutoff"] = last.first() or 0
+                    changes["audience_size"] = audience_list.size
+            elif action == "pause":
+                changes["paused_at"] = now
+            elif action == "resume":
+                changes["paused_at"] = None
+            elif action in ("stop", "complete"):
+                changes["finished_at"] = now
+            from_status = locked.status
+            Channel.objects.filter(pk=locked.pk).update(**changes)
+            for field, value in changes.items():
+                setattr(locked, field, value)
+            before = campaign.status
+            campaign.refresh_status()
+            ActivityEvent.record(
+                actor=by,
+                action=action,
+                campaign=campaign,
+                channel=locked,
+                from_status=from_status,
+                to_status=target,
+                message=(
+                    f"Campaign {Campaign.Status(before).label} → "
+                    f"{Campaign.Status(campaign.status).label}"
+                    if before != campaign.status
+                    else ""
+                ),
+            )
+            if target == self.Status.RUNNING:
+                from channels import dispatch
+
+                transaction.on_commit(lambda: dispatch.wake(channel_id=locked.pk))
+        self._copy_state(locked)
+        self.campaign = campaign
+
+    def _copy_state(self, other: Channel) -> None:
+        for field in (
+            "status",
+            "started_at",
+            "paused_at",
+            "finished_at",
+            "audience_cutoff",
+            "audience_size",
+        ):
+            setattr(self, field, getattr(other, field))
+
+    def start(self, *, by=None) -> None:
+        self._transition("start", by=by)
+
+    def pause(self, *, by=None) -> None:
+        self._transition("pause", by=by)
+
+    def resume(self, *, by=None) -> None:
+        self._transition("resume", by=by)
+
+    def stop(self, *, by=None) -> None:
+        self._transition("stop", by=by)
+
+    def complete(self, *, by=None) -> None:
+        """Called by the engine once every audience contact has a final delivery."""
+        self._transition("complete", by=by)
+
+    # -- audience -----------------------------------------------------------------------
+
+    def audience_contact_ids(self) -> models.QuerySet:
+        """The contacts this run works through (only meaningful once started)."""
+        from campaigns.models import Membership
+
+        if self.is_remarketing:
+            return AudienceMember.objects.filter(channel=self).values("contact_id")
+        return Membership.objects.filter(
+            contact_list_id=self.campaign.contact_list_id, id__lte=self.audience_cutoff or 0
+        ).values("contact_id")
+
+
+class AudienceMember(models.Model):
+    """A remarketing channel's audience, frozen when the channel is created."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="audience_members")
+    contact = models.ForeignKey("campaigns.Contact", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "contact"], name="audience_unique_contact")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} in {self.channel_id}"
+
+
+class Delivery(models.Model):
+    """The ledger: one row per (channel, contact) handed to a provider or skipped."""
+
+    class State(models.TextChoices):
+        SENDING = "sending", "Sending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+        INTERRUPTED = "interrupted", "Interrupted"
+
+    FINAL_STATES = frozenset({State.DONE, State.FAILED, State.SKIPPED, State.INTERRUPTED})
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")
+    contact = models.ForeignKey(
+        "campaigns.Contact", on_delete=models.PROTECT, related_name="deliveries"
+    )
+    state = models.CharField(max_length=16, choices=State, default=State.SENDING)
+    outcome = models.CharField(max_length=16, blank=True)
+    converted = models.BooleanField(default=False)
+    converted_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # A worker that dies leaves its claims `sending`; past this instant they are interrupted.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            # G1: a contact is never contacted twice by the same channel.
+            models.UniqueConstraint(
+                fields=["channel", "contact"], name="delivery_once_per_contact"
+            )
+        ]
+        indexes = [
+            # The lease sweeper looks only at in-flight rows.
+            models.Index(
+                fields=["channel", "lease_expires_at"],
+                name="delivery_in_flight_idx",
+                condition=models.Q(state="sending"),
+            ),
+            # Analytics: progress over time per channel.
+            models.Index(fields=["channel", "created_at"], name="delivery_channel_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}/{self.contact_id}: {self.state} {self.outcome}".strip()
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in self.FINAL_STATES

@@ -1,0 +1,35 @@
+import pytest
+from django.db import connection
+
+from tests.factories import ManagerFactory, ViewerFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` (and the worker tests) run only on the PostgreSQL leg."""
+    on_postgres = connection.vendor == "postgresql"
+    skip = pytest.mark.skip(reason="needs PostgreSQL (the PostgreSQL leg of make test runs it)")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def manager(db):
+    return ManagerFactory()
+
+
+@pytest.fixture
+def viewer(db):
+    return ViewerFactory()
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client

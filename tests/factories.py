@@ -1,0 +1,89 @@
+"""Every factory of the suite, in one place."""
+
+import factory
+from django.contrib.auth.models import Group, User
+
+from campaigns.models import Campaign, Contact, ContactList
+from channels.models import Channel, Delivery
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("password")
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(*Group.objects.filter(name__in=extracted))
+
+
+class ManagerFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"manager{n}")
+    groups = ["Campaign managers"]
+
+
+class ViewerFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"viewer{n}")
+    groups = ["Viewers"]
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    name = factory.Sequence(lambda n: f"Contact {n}")
+    phone = factory.Sequence(lambda n: f"+1202555{n % 10000:04d}")
+    email = factory.Sequence(lambda n: f"contact{n}@example.com")
+
+
+class ContactListFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactList
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"List {n}")
+
+    @factory.post_generation
+    def size(self, create, extracted, **kwargs):
+        """`ContactListFactory(size=5)` makes a list with five new contacts."""
+        if create and extracted:
+            contacts = ContactFactory.create_batch(extracted)
+            self.add_contacts([c.pk for c in contacts])
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    contact_list = factory.SubFactory(ContactListFactory)
+
+
+class ChannelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Channel
+
+    campaign = factory.SubFactory(CampaignFactory)
+    kind = Channel.Kind.SMS
+    name = factory.LazyAttribute(lambda c: f"{Channel.Kind(c.kind).label} {c.campaign.name}")
+    voice_script = "Hello {first_name}, this is Herald calling."
+    sms_template = "Hi {first_name}, a message from Herald."
+    email_subject = "News for {first_name}"
+    email_body = "Dear {name}, here is our news."
+    max_per_second = 1000
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Delivery
+
+    channel = factory.SubFactory(ChannelFactory)
+    contact = factory.SubFactory(ContactFactory)
+    state = Delivery.State.DONE
+    outcome = "delivered"
