@@ -3,8 +3,16 @@
 import factory
 from django.contrib.auth.models import Group, User
 
+from campaigns import roles
 from campaigns.models import Campaign, Contact, ContactList
 from channels.models import Channel, Delivery
+
+
+def role_group(name: str) -> Group:
+    # Transactional tests flush the groups the data migration made; bring them back.
+    if not Group.objects.filter(name=name).exists():
+        roles.ensure_groups()
+    return Group.objects.get(name=name)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -25,12 +33,20 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 class ManagerFactory(UserFactory):
     username = factory.Sequence(lambda n: f"manager{n}")
-    groups = ["Campaign managers"]
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        if create:
+            self.groups.add(role_group(extracted or roles.MANAGERS))
 
 
 class ViewerFactory(UserFactory):
     username = factory.Sequence(lambda n: f"viewer{n}")
-    groups = ["Viewers"]
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        if create:
+            self.groups.add(role_group(extracted or roles.VIEWERS))
 
 
 class ContactFactory(factory.django.DjangoModelFactory):
