@@ -31,6 +31,11 @@ def validate_template(text: str) -> None:
         )
 
 
+def render_template(text: str, values: dict) -> str:
+    """Fill {placeholders}; an unknown one becomes empty rather than leaking braces."""
+    return PLACEHOLDER.sub(lambda match: str(values.get(match.group(1), "")), text or "")
+
+
 class Channel(models.Model):
     class Kind(models.TextChoices):
         AI_VOICE = "ai_voice", "AI Voice"
@@ -112,6 +117,12 @@ class Channel(models.Model):
     interrupted = models.PositiveIntegerField(default=0, editable=False)
     converted = models.PositiveIntegerField(default=0, editable=False)
     outcome_counts = models.JSONField(default=dict, blank=True, editable=False)
+
+    # Engine bookkeeping (channels/dispatch.py). The cursor only speeds up the walk through
+    # the audience; the ledger and its unique constraint decide who has been contacted.
+    claim_cursor = models.BigIntegerField(default=0, editable=False)
+    dispatch_generation = models.PositiveIntegerField(default=0, editable=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -389,3 +400,14 @@ class Delivery(models.Model):
     @property
     def is_final(self) -> bool:
         return self.state in self.FINAL_STATES
+
+
+class EngineLease(models.Model):
+    """A named lease held by one task chain at a time (the engine's supervisor)."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    token = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} until {self.expires_at:%H:%M:%S}"

@@ -153,3 +153,37 @@ LOGGING = {
 
 # Herald's own settings.
 HERALD_DEFAULT_REGION = os.environ.get("HERALD_DEFAULT_REGION", "US")
+
+
+def env_kinds(name: str, default: str) -> dict[str, float]:
+    """ "ai_voice=2,sms=0.05" -> {"ai_voice": 2.0, "sms": 0.05}."""
+    pairs = (item.split("=", 1) for item in os.environ.get(name, default).split(",") if item)
+    return {kind.strip(): float(value) for kind, value in pairs}
+
+
+# Providers per channel kind: a dotted path to a Provider class or a factory taking the kind.
+HERALD_PROVIDERS = {
+    "ai_voice": os.environ.get("HERALD_VOICE_PROVIDER", "channels.providers.simulated"),
+    "sms": os.environ.get("HERALD_SMS_PROVIDER", "channels.providers.simulated"),
+    "email": os.environ.get("HERALD_EMAIL_PROVIDER", "channels.providers.simulated"),
+}
+HERALD_SIMULATOR = {
+    # Seconds per send: a call lasts seconds, a text or an email milliseconds.
+    "latency": env_kinds("HERALD_SIMULATOR_LATENCY", "ai_voice=2,sms=0.05,email=0.02"),
+    "error_rate": float(os.environ.get("HERALD_SIMULATOR_ERROR_RATE", "0.01")),
+    "seed": int(os.environ.get("HERALD_SIMULATOR_SEED", "7")),
+}
+HERALD_ENGINE = {
+    # Contacts claimed per transaction.
+    "batch_size": int(os.environ.get("HERALD_BATCH_SIZE", "500")),
+    # How long one task works on a channel before it yields the worker to other channels.
+    "slice_seconds": float(os.environ.get("HERALD_SLICE_SECONDS", "2")),
+    # Parallel task chains per running channel (so several workers can share one channel).
+    "lanes": int(os.environ.get("HERALD_LANES", "2")),
+    # A claim not answered within this many seconds is `interrupted` (its worker died).
+    "lease_seconds": float(os.environ.get("HERALD_LEASE_SECONDS", "60")),
+    # How often the supervisor looks for stranded claims and channels no worker serves.
+    "supervisor_seconds": float(os.environ.get("HERALD_SUPERVISOR_SECONDS", "5")),
+    # Threads a worker uses for a slow provider (a voice channel uses max_concurrent).
+    "send_threads": int(os.environ.get("HERALD_SEND_THREADS", "32")),
+}

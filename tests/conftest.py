@@ -33,3 +33,28 @@ def manager_client(client, manager):
 def viewer_client(client, viewer):
     client.force_login(viewer)
     return client
+
+
+@pytest.fixture
+def fast_engine(settings):
+    """A zero-latency, error-free simulator, so engine tests run in milliseconds."""
+    from channels.providers import reset_providers
+
+    settings.HERALD_SIMULATOR = {**settings.HERALD_SIMULATOR, "latency": {}, "error_rate": 0.0}
+    settings.HERALD_ENGINE = {**settings.HERALD_ENGINE, "slice_seconds": 0.2}
+    reset_providers()
+    yield settings
+    reset_providers()
+
+
+@pytest.fixture
+def use_provider(settings):
+    """`use_provider("tests.providers.FlakyProvider")` for every kind."""
+    from channels.providers import reset_providers
+
+    def use(path: str) -> None:
+        settings.HERALD_PROVIDERS = {kind: path for kind in ("ai_voice", "sms", "email")}
+        reset_providers()
+
+    yield use
+    reset_providers()

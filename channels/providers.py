@@ -1,0 +1,107 @@
+"""Providers hand one message to the outside world and say what happened.
+
+One provider class per channel kind, chosen in settings (`HERALD_PROVIDERS`). A provider
+returns a `ProviderResult` or raises; the dispatcher turns an exception into a `failed`
+delivery with the error text, so a broken provider can neither kill a worker nor stall a
+channel. The default is `SimulatedProvider`: realistic outcome mixes per kind, a latency
+per kind, an error rate and a seed, so a fresh install shows real progress.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from dataclasses import dataclass, field
+from functools import cache
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+class ProviderError(Exception):
+    """The provider could not take the message (network error, refused number, ...)."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    delivery_id: int
+    channel_id: int
+    contact_id: int
+    kind: str
+    to: str
+    content: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    outcome: str
+    provider_id: str = ""
+    converted: bool = False
+
+
+class Provider:
+    kind: str = ""
+    #: Seconds a typical send takes; the dispatcher runs slow providers concurrently.
+    latency: float = 0.0
+
+    def send(self, message: Outgoing) -> ProviderResult:
+        raise NotImplementedError
+
+
+# Outcome mixes seen on real outreach runs, as weights.
+OUTCOME_MIX = {
+    "ai_voice": {"answered": 38, "voicemail": 24, "no_answer": 28, "busy": 6, "failed": 4},
+    "sms": {"delivered": 86, "sent": 6, "undelivered": 6, "failed": 2},
+    "email": {"delivered": 90, "sent": 4, "bounced": 5, "failed": 1},
+}
+# Share of reached contacts that convert, by outcome.
+CONVERSION = {"answered": 0.22, "delivered": 0.04, "voicemail": 0.02}
+
+
+class SimulatedProvider(Provider):
+    """Deterministic per (seed, channel, contact): the same run gives the same outcomes."""
+
+    def __init__(self, kind: str, *, latency: float, error_rate: float, seed: int) -> None:
+        self.kind = kind
+        self.latency = latency
+        self.error_rate = error_rate
+        self.seed = seed
+        self.outcomes = list(OUTCOME_MIX[kind])
+        self.weights = list(OUTCOME_MIX[kind].values())
+
+    def send(self, message: Outgoing) -> ProviderResult:
+        key = f"{self.seed}:{message.channel_id}:{message.contact_id}".encode()
+        rng = random.Random(int.from_bytes(hashlib.blake2b(key, digest_size=8).digest()))
+        if self.latency:
+            # Calls vary around their typical length; texts and emails barely.
+            time.sleep(self.latency * rng.uniform(0.5, 1.5))
+        if rng.random() < self.error_rate:
+            raise ProviderError(f"Simulated {self.kind} gateway error for {message.to}")
+        outcome = rng.choices(self.outcomes, self.weights)[0]
+        converted = rng.random() < CONVERSION.get(outcome, 0.0)
+        return ProviderResult(
+            outcome=outcome, provider_id=f"sim-{message.delivery_id}", converted=converted
+        )
+
+
+def simulated(kind: str) -> SimulatedProvider:
+    options = settings.HERALD_SIMULATOR
+    return SimulatedProvider(
+        kind,
+        latency=options["latency"].get(kind, 0.0),
+        error_rate=options["error_rate"],
+        seed=options["seed"],
+    )
+
+
+@cache
+def provider_for(kind: str) -> Provider:
+    """The configured provider of a kind: a class path, or a factory taking the kind."""
+    target = import_string(settings.HERALD_PROVIDERS[kind])
+    return target(kind) if not isinstance(target, Provider) else target
+
+
+def reset_providers() -> None:
+    """Forget configured providers (tests that change HERALD_PROVIDERS call this)."""
+    provider_for.cache_clear()

@@ -1,0 +1,65 @@
+"""Providers for tests: configured by dotted path, so worker subprocesses can use them too."""
+
+import threading
+import time
+import zlib
+
+from channels.providers import Outgoing, Provider, ProviderError, ProviderResult
+
+OUTCOME = {"ai_voice": "answered", "sms": "delivered", "email": "delivered"}
+
+
+class RecordingProvider(Provider):
+    """Answers every message with the kind's success outcome and remembers what it saw."""
+
+    sent: list[Outgoing] = []
+    lock = threading.Lock()
+    active = 0
+    max_active = 0
+
+    def __init__(self, kind: str, latency: float = 0.0) -> None:
+        self.kind = kind
+        self.latency = latency
+
+    def send(self, message: Outgoing) -> ProviderResult:
+        cls = type(self)
+        with cls.lock:
+            cls.active += 1
+            cls.max_active = max(cls.max_active, cls.active)
+            cls.sent.append(message)
+        try:
+            if self.latency:
+                time.sleep(self.latency)
+            return ProviderResult(
+                outcome=OUTCOME[self.kind], provider_id=f"rec-{message.delivery_id}"
+            )
+        finally:
+            with cls.lock:
+                cls.active -= 1
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.sent = []
+        cls.active = cls.max_active = 0
+
+
+def slow_recording(kind: str) -> RecordingProvider:
+    return RecordingProvider(kind, latency=0.05)
+
+
+class FlakyProvider(Provider):
+    """Raises for one contact in ten (chosen by contact id, so the test can predict them)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    @staticmethod
+    def fails(contact_id: int) -> bool:
+        return zlib.crc32(str(contact_id).encode()) % 10 == 0
+
+    def send(self, message: Outgoing) -> ProviderResult:
+        if self.fails(message.contact_id):
+            raise ProviderError(f"gateway refused {message.to}")
+        return ProviderResult(
+            outcome=OUTCOME[self.kind], provider_id=f"flaky-{message.delivery_id}"
+        )
