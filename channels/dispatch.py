@@ -33,6 +33,7 @@ from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -69,6 +70,7 @@ def wake(*, channel_id: int) -> None:
         woken = Channel.objects.filter(pk=channel_id, status=Channel.Status.RUNNING).update(
             dispatch_generation=models.F("dispatch_generation") + 1,
             heartbeat_at=timezone.now(),
+            lane_heartbeats={str(lane): time.time() for lane in range(option("lanes"))},
         )
         if not woken:
             return
@@ -109,15 +111,22 @@ def supervise(*, token: str) -> bool:
             # The successor is enqueued in the same transaction as the lease: a worker killed
             # during this tick leaves the chain alive.
             tasks.supervise.using(run_after=now + timedelta(seconds=interval)).enqueue(token)
-    stale = now - timedelta(seconds=max(option("lease_seconds"), 3 * option("slice_seconds")))
     for (channel_id,) in running:
         sweep_expired(channel_id=channel_id)
-        if Channel.objects.filter(
-            pk=channel_id, status=Channel.Status.RUNNING, heartbeat_at__lt=stale
-        ).exists():
-            log.warning("channel %s has no live task chain; waking it", channel_id)
+        if lost_lanes(channel_id):
+            log.warning("channel %s lost a task chain (a worker died); waking it", channel_id)
             wake(channel_id=channel_id)
     return bool(running)
+
+
+def lost_lanes(channel_id: int) -> list[str]:
+    """Lanes of a running channel that have not claimed for longer than a lease."""
+    channel = Channel.objects.filter(pk=channel_id, status=Channel.Status.RUNNING).first()
+    if channel is None:
+        return []
+    stale = time.time() - max(option("lease_seconds"), 3 * option("slice_seconds"))
+    beats = channel.lane_heartbeats
+    return [str(n) for n in range(option("lanes")) if beats.get(str(n), 0) < stale]
 
 
 # -- claiming --------------------------------------------------------------------------------
@@ -201,7 +210,7 @@ def skip_reason(channel: Channel, row: dict) -> str:
     return ""
 
 
-def claim_batch(*, channel_id: int, generation: int, limit: int) -> Claim:
+def claim_batch(*, channel_id: int, generation: int, limit: int, lane: int = 0) -> Claim:
     """Claim up to `limit` contacts, committed before any of them reaches a provider."""
     with transaction.atomic():
         channel = (
@@ -217,15 +226,19 @@ def claim_batch(*, channel_id: int, generation: int, limit: int) -> Claim:
         ):
             return Claim(running=False)
         now = timezone.now()
+        alive = {
+            "heartbeat_at": now,
+            "lane_heartbeats": {**channel.lane_heartbeats, str(lane): time.time()},
+        }
         room = min(limit, channel.max_per_second - recent_claims(channel_id, now=now))
         if channel.kind == Channel.Kind.AI_VOICE:
             room = min(room, channel.max_concurrent - channel.in_flight)
         if room <= 0:
-            Channel.objects.filter(pk=channel_id).update(heartbeat_at=now)
+            Channel.objects.filter(pk=channel_id).update(**alive)
             return Claim(running=True, in_flight=channel.in_flight)
         rows = audience_after(channel, cursor=channel.claim_cursor, limit=room)
         if not rows:
-            Channel.objects.filter(pk=channel_id).update(heartbeat_at=now)
+            Channel.objects.filter(pk=channel_id).update(**alive)
             return Claim(running=True, exhausted=True, in_flight=channel.in_flight)
         already = set(
             Delivery.objects.filter(
@@ -263,7 +276,7 @@ def claim_batch(*, channel_id: int, generation: int, limit: int) -> Claim:
             in_flight=models.F("in_flight") + len(sends),
             processed=models.F("processed") + len(skips),
             skipped=models.F("skipped") + len(skips),
-            heartbeat_at=now,
+            **alive,
         )
     to = channel.address_field
     return Claim(
@@ -458,14 +471,17 @@ def run_slice(*, channel_id: int, generation: int, lane: int = 0) -> bool:
     if channel is None or channel.status != Channel.Status.RUNNING:
         return False
     provider = provider_for(channel.kind)
-    deadline = time.monotonic() + option("slice_seconds")
+    # A slice ends by waiting for its calls in flight; for slow providers make it long
+    # enough that this drain costs little throughput.
+    deadline = time.monotonic() + max(option("slice_seconds"), 10 * provider.latency)
     if channel.kind == Channel.Kind.AI_VOICE and provider.latency:
         threads = channel.max_concurrent
     else:
         threads = option("send_threads") if provider.latency else 0
+    lane_claim = partial(claim_batch, channel_id=channel_id, generation=generation, lane=lane)
     if threads:
-        return run_concurrent(channel, provider, generation, threads, deadline)
-    return run_inline(channel, provider, generation, deadline)
+        return run_concurrent(channel, provider, lane_claim, threads, deadline)
+    return run_inline(channel, provider, lane_claim, deadline)
 
 
 def finish_or_wait(channel_id: int) -> bool:
@@ -476,11 +492,11 @@ def finish_or_wait(channel_id: int) -> bool:
     return Channel.objects.filter(pk=channel_id, status=Channel.Status.RUNNING).exists()
 
 
-def run_inline(channel: Channel, provider: Provider, generation: int, deadline: float) -> bool:
+def run_inline(channel: Channel, provider: Provider, claim_next, deadline: float) -> bool:
     """For fast providers: claim a batch, send it in this thread, record it."""
     batch = option("batch_size")
     while time.monotonic() < deadline:
-        claim = claim_batch(channel_id=channel.pk, generation=generation, limit=batch)
+        claim = claim_next(limit=batch)
         if not claim.running:
             return False
         if claim.to_send:
@@ -496,7 +512,7 @@ def run_inline(channel: Channel, provider: Provider, generation: int, deadline: 
 
 
 def run_concurrent(
-    channel: Channel, provider: Provider, generation: int, threads: int, deadline: float
+    channel: Channel, provider: Provider, claim_next, threads: int, deadline: float
 ) -> bool:
     """For slow providers (calls): keep up to `threads` sends in flight in this worker."""
     batch = option("batch_size")
@@ -513,9 +529,7 @@ def run_concurrent(
                 claiming = False
             room = threads - len(pending)
             if claiming and room > 0:
-                claim = claim_batch(
-                    channel_id=channel.pk, generation=generation, limit=min(batch, room)
-                )
+                claim = claim_next(limit=min(batch, room))
                 if not claim.running:
                     claiming = go_on = False
                 for message in claim.to_send:

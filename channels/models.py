@@ -123,6 +123,8 @@ class Channel(models.Model):
     claim_cursor = models.BigIntegerField(default=0, editable=False)
     dispatch_generation = models.PositiveIntegerField(default=0, editable=False)
     heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Lane number -> when that task chain last claimed (epoch seconds), for the supervisor.
+    lane_heartbeats = models.JSONField(default=dict, blank=True, editable=False)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL

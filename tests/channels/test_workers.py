@@ -1,0 +1,186 @@
+"""The engine with real worker processes: G1–G7 under pause storms, crashes and pacing.
+
+These start `manage.py db_worker` subprocesses against the test database. The PostgreSQL
+ones run on the PostgreSQL leg of `make test`; the lifecycle test runs on SQLite too.
+"""
+
+import random
+import time
+
+import pytest
+from django.db.models import Count
+
+from campaigns.models import Contact
+from channels.models import Channel, Delivery
+from tests.channels.test_dispatch import counters, ledger_counters
+from tests.channels.workers import Workers
+from tests.factories import CampaignFactory, ChannelFactory, ContactListFactory
+from tests.providers import FlakyProvider
+
+pytestmark = [pytest.mark.workers, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def workers(tmp_path):
+    pool = Workers(tmp_path)
+    yield pool
+    pool.stop_all()
+
+
+def list_of(size: int):
+    contact_list = ContactListFactory()
+    contacts = Contact.objects.bulk_create(
+        Contact(name=f"Person {i}", phone=f"+1202{i:07d}", email=f"p{i}@example.com")
+        for i in range(size)
+    )
+    contact_list.add_contacts([c.pk for c in contacts])
+    return contact_list
+
+
+def channel_on(size: int, **kwargs) -> Channel:
+    campaign = CampaignFactory(contact_list=list_of(size))
+    return ChannelFactory(campaign=campaign, **kwargs)
+
+
+def wait_for(predicate, *, timeout: float, workers: Workers, every: float = 0.1):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout}s; worker logs:\n{workers.logs()}")
+
+
+def status_of(channel: Channel) -> str:
+    return Channel.objects.values_list("status", flat=True).get(pk=channel.pk)
+
+
+def assert_once_each_and_counted(channel: Channel, audience: int) -> None:
+    deliveries = Delivery.objects.filter(channel=channel)
+    assert deliveries.count() == audience
+    assert not deliveries.values("contact").annotate(n=Count("id")).filter(n__gt=1).exists()
+    assert not deliveries.filter(state=Delivery.State.SENDING).exists()
+    assert counters(channel) == ledger_counters(channel)
+    assert channel.processed == audience
+
+
+def test_it_runs_a_channel_through_start_pause_resume_to_completion(workers):
+    channel = channel_on(300, kind=Channel.Kind.EMAIL, max_per_second=100)
+    workers.start(1)
+    channel.start()
+    wait_for(
+        lambda: Delivery.objects.filter(channel=channel).exists(), timeout=30, workers=workers
+    )
+    channel.pause()
+    channel.resume()
+    wait_for(lambda: status_of(channel) == Channel.Status.COMPLETED, timeout=60, workers=workers)
+    assert_once_each_and_counted(channel, 300)
+    channel.campaign.refresh_from_db()
+    assert channel.campaign.status == "completed"
+
+
+@pytest.mark.postgres
+def test_it_survives_a_pause_resume_storm_with_two_workers(workers):
+    channel = channel_on(20_000, max_per_second=100_000)
+    workers.start(2)
+    channel.start()
+    rng = random.Random(20_000)
+    toggles = 0
+    end = time.monotonic() + 240
+    while status_of(channel) != Channel.Status.COMPLETED and time.monotonic() < end:
+        time.sleep(rng.uniform(0.05, 0.2))
+        channel.refresh_from_db()
+        if channel.status == Channel.Status.RUNNING:
+            channel.pause()
+            toggles += 1
+        elif channel.status == Channel.Status.PAUSED:
+            channel.resume()
+    assert status_of(channel) == Channel.Status.COMPLETED, workers.logs()
+    assert toggles >= 5
+    assert_once_each_and_counted(channel, 20_000)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("action", ["pause", "stop"])
+def test_it_hands_no_new_contact_to_a_provider_after_pause_or_stop(workers, action):
+    channel = channel_on(3000, kind=Channel.Kind.AI_VOICE, max_concurrent=20, max_per_second=200)
+    workers.start(2)
+    channel.start()
+    wait_for(
+        lambda: Delivery.objects.filter(channel=channel).count() > 100, timeout=30, workers=workers
+    )
+    getattr(channel, action)()
+    claimed = Delivery.objects.filter(channel=channel).count()
+    time.sleep(2.5)
+    assert Delivery.objects.filter(channel=channel).count() == claimed
+    # In-flight calls finished and were recorded.
+    wait_for(
+        lambda: not Delivery.objects.filter(channel=channel, state="sending").exists(),
+        timeout=10,
+        workers=workers,
+    )
+    assert counters(channel) == ledger_counters(channel)
+    assert status_of(channel) == action.replace("pause", "paused").replace("stop", "stopped")
+    if action == "stop":
+        with pytest.raises(Exception, match="stopped"):
+            channel.resume()
+        time.sleep(1)
+        assert status_of(channel) == Channel.Status.STOPPED
+        assert Delivery.objects.filter(channel=channel).count() == claimed
+
+
+@pytest.mark.postgres
+def test_it_survives_workers_killed_mid_run(workers):
+    channel = channel_on(1500, kind=Channel.Kind.AI_VOICE, max_concurrent=30, max_per_second=500)
+    workers.start(2)
+    channel.start()
+    wait_for(
+        lambda: Delivery.objects.filter(channel=channel).count() > 60, timeout=30, workers=workers
+    )
+    rng = random.Random(9)
+    for _ in range(3):
+        # The longest-lived worker is surely mid-slice with calls in flight.
+        workers.kill(workers.alive()[0])
+        workers.start(1)
+        time.sleep(rng.uniform(1.0, 2.5))
+    wait_for(lambda: status_of(channel) == Channel.Status.COMPLETED, timeout=120, workers=workers)
+    assert_once_each_and_counted(channel, 1500)
+    # Calls in flight on the killed workers were never re-sent: they are interrupted.
+    interrupted = Delivery.objects.filter(channel=channel, state=Delivery.State.INTERRUPTED)
+    assert interrupted.count() > 0
+    assert interrupted.filter(outcome="").count() == interrupted.count()
+
+
+@pytest.mark.postgres
+def test_it_fails_only_the_contacts_the_provider_refuses(tmp_path):
+    pool = Workers(tmp_path, HERALD_SMS_PROVIDER="tests.providers.FlakyProvider")
+    try:
+        channel = channel_on(2000)
+        pool.start(2)
+        channel.start()
+        wait_for(lambda: status_of(channel) == Channel.Status.COMPLETED, timeout=60, workers=pool)
+    finally:
+        pool.stop_all()
+    assert_once_each_and_counted(channel, 2000)
+    deliveries = Delivery.objects.filter(channel=channel)
+    expected = {d.contact_id for d in deliveries if FlakyProvider.fails(d.contact_id)}
+    failed = set(deliveries.filter(state="failed").values_list("contact_id", flat=True))
+    assert failed == expected and 100 < len(failed) < 300
+    assert deliveries.filter(state="done").count() == 2000 - len(expected)
+
+
+@pytest.mark.postgres
+def test_it_never_exceeds_max_per_second_across_workers(workers):
+    channel = channel_on(120, max_per_second=20)
+    workers.start(2)
+    channel.start()
+    wait_for(lambda: status_of(channel) == Channel.Status.COMPLETED, timeout=60, workers=workers)
+    times = sorted(Delivery.objects.filter(channel=channel).values_list("created_at", flat=True))
+    assert len(times) == 120
+    busiest = max(
+        sum(1 for t in times[i:] if (t - start).total_seconds() < 1)
+        for i, start in enumerate(times)
+    )
+    assert busiest <= 20
+    # And it is not idle either: 120 claims at 20 a second take about six seconds.
+    assert (times[-1] - times[0]).total_seconds() >= 5
