@@ -44,3 +44,11 @@ def ensure_groups(apps=global_apps) -> None:
         viewers.permissions.add(*perms(app_label, codenames))
     for app_label, codenames in EXTRA_MANAGER_PERMISSIONS.items():
         managers.permissions.add(*perms(app_label, codenames))
+
+
+def group(name: str):
+    """The role's group, (re)created if a flush or a fresh database lost it."""
+    Group = global_apps.get_model("auth", "Group")
+    if not Group.objects.filter(name=name).exists():
+        ensure_groups()
+    return Group.objects.get(name=name)

@@ -8,13 +8,6 @@ from campaigns.models import Campaign, Contact, ContactList
 from channels.models import Channel, Delivery
 
 
-def role_group(name: str) -> Group:
-    # Transactional tests flush the groups the data migration made; bring them back.
-    if not Group.objects.filter(name=name).exists():
-        roles.ensure_groups()
-    return Group.objects.get(name=name)
-
-
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
@@ -37,7 +30,7 @@ class ManagerFactory(UserFactory):
     @factory.post_generation
     def groups(self, create, extracted, **kwargs):
         if create:
-            self.groups.add(role_group(extracted or roles.MANAGERS))
+            self.groups.add(roles.group(extracted or roles.MANAGERS))
 
 
 class ViewerFactory(UserFactory):
@@ -46,7 +39,7 @@ class ViewerFactory(UserFactory):
     @factory.post_generation
     def groups(self, create, extracted, **kwargs):
         if create:
-            self.groups.add(role_group(extracted or roles.VIEWERS))
+            self.groups.add(roles.group(extracted or roles.VIEWERS))
 
 
 class ContactFactory(factory.django.DjangoModelFactory):
