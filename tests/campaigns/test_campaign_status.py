@@ -1,6 +1,7 @@
 """The derived campaign status of SPEC section 3 and the campaign actions that depend on it."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from campaigns.models import ActivityEvent, Campaign, Contact, ContactList
 from channels.models import Channel, Delivery, InvalidTransition
@@ -196,3 +197,43 @@ def test_it_keeps_a_record_of_the_deletion(manager):
     assert event.actor == manager
     assert name in event.subject
     assert event.from_status == "completed"
+
+
+def test_it_turns_a_completed_campaign_active_when_a_channel_is_added(manager):
+    campaign = campaign_in("completed", by=manager)
+
+    ChannelFactory(campaign=campaign)
+
+    assert Campaign.objects.get(pk=campaign.pk).status == "active"
+
+
+def test_it_turns_an_active_campaign_completed_when_its_ready_channel_is_removed(manager):
+    campaign = CampaignFactory()
+    done, waiting = ChannelFactory.create_batch(2, campaign=campaign)
+    done.start(by=manager)
+    done.stop(by=manager)
+    assert Campaign.objects.get(pk=campaign.pk).status == "active"
+
+    waiting.delete()
+
+    assert Campaign.objects.get(pk=campaign.pk).status == "completed"
+
+
+def test_it_refuses_a_new_channel_in_an_archived_campaign(manager):
+    campaign = campaign_in("archived", by=manager)
+
+    with pytest.raises(InvalidTransition, match="archived"):
+        ChannelFactory(campaign=campaign)
+
+    assert campaign.channels.count() == 1
+    assert Campaign.objects.get(pk=campaign.pk).status == "archived"
+
+
+def test_it_explains_in_validation_why_an_archived_campaign_takes_no_channel(manager):
+    campaign = campaign_in("archived", by=manager)
+    channel = ChannelFactory.build(campaign=campaign)
+
+    with pytest.raises(ValidationError) as refusal:
+        channel.full_clean()
+
+    assert refusal.value.messages == ["This campaign is archived; unarchive it first."]
