@@ -54,6 +54,14 @@ class CampaignAdmin(admin.ModelAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def get_deleted_objects(self, objs, request):
+        # A campaign's deletion takes its channels, deliveries and activity with it (SPEC
+        # section 3). Their own admins refuse one-off deletes, which must not block this one;
+        # a running channel still does, through has_delete_permission on the campaign.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed = {name for name in perms_needed if name == Campaign._meta.verbose_name}
+        return deleted, counts, perms_needed, protected
+
     def delete_model(self, request, obj):
         obj.delete_everything(by=request.user)
 

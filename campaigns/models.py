@@ -58,6 +58,12 @@ class Contact(models.Model):
     def last_name(self) -> str:
         return self.name.split(" ", 1)[1] if " " in self.name else ""
 
+    def clean_fields(self, exclude=None) -> None:
+        # clean() normalises and checks the two addresses; the field validators would judge
+        # the raw text instead, refusing " ana@example.com " and giving a bad address two
+        # messages.
+        super().clean_fields(exclude={*(exclude or ()), "phone", "email"})
+
     def clean(self) -> None:
         errors = {}
         try:
@@ -66,10 +72,14 @@ class Contact(models.Model):
             errors["phone"] = exc.messages
         if self.email:
             self.email = self.email.strip()
+            max_length = self._meta.get_field("email").max_length
             try:
                 validate_email(self.email)
             except ValidationError:
                 errors["email"] = [f"“{self.email}” is not a valid email address."]
+            else:
+                if len(self.email) > max_length:
+                    errors["email"] = [f"An email address has at most {max_length} characters."]
         if not self.phone and not self.email and "phone" not in errors:
             errors["phone"] = ["A contact needs a phone number or an email address."]
         if errors:

@@ -73,6 +73,11 @@ class ChannelAdmin(OperateChannelPermission, admin.ModelAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def delete_queryset(self, request, queryset):
+        # One by one through Channel.delete, which recomputes the campaign's status.
+        for channel in queryset:
+            channel.delete()
+
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):

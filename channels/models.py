@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -69,6 +69,7 @@ class Channel(models.Model):
     UNREACHED_OUTCOMES = frozenset({"failed"})
     DEFAULT_MAX_PER_SECOND = {Kind.AI_VOICE: 5, Kind.SMS: 50, Kind.EMAIL: 100}
     DEFAULT_MAX_CONCURRENT = 10
+    ARCHIVED_CAMPAIGN_MESSAGE = "This campaign is archived; unarchive it first."
 
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.CASCADE, related_name="channels"
@@ -149,6 +150,31 @@ class Channel(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
 
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            super().save(*args, **kwargs)
+            return
+        from campaigns.models import Campaign
+
+        with transaction.atomic():
+            # A new Ready channel turns a Completed campaign Active (SPEC section 3), so the
+            # stored status is recomputed here, under the campaign lock the transitions take.
+            campaign = Campaign.objects.select_for_update().get(pk=self.campaign_id)
+            if campaign.status == Campaign.Status.ARCHIVED:
+                raise InvalidTransition(self.ARCHIVED_CAMPAIGN_MESSAGE)
+            super().save(*args, **kwargs)
+            campaign.refresh_status()
+
+    def delete(self, *args, **kwargs):
+        from campaigns.models import Campaign
+
+        with transaction.atomic():
+            # Removing the last Ready channel can turn an Active campaign Completed.
+            campaign = Campaign.objects.select_for_update().get(pk=self.campaign_id)
+            deleted = super().delete(*args, **kwargs)
+            campaign.refresh_status()
+        return deleted
+
     # -- content ------------------------------------------------------------------------
 
     REQUIRED_CONTENT = {
@@ -167,6 +193,8 @@ class Channel(models.Model):
             errors["max_per_second"] = "Allow at least one contact per second."
         if self.kind == self.Kind.AI_VOICE and self.max_concurrent < 1:
             errors["max_concurrent"] = "Allow at least one call at a time."
+        if self._state.adding and self.campaign_id and self.campaign.status == "archived":
+            errors[NON_FIELD_ERRORS] = self.ARCHIVED_CAMPAIGN_MESSAGE
         if errors:
             raise ValidationError(errors)
 
@@ -250,7 +278,7 @@ class Channel(models.Model):
                 self._copy_state(locked)
                 raise InvalidTransition(locked.refusal_message(action))
             if campaign.status == Campaign.Status.ARCHIVED:
-                raise InvalidTransition("This campaign is archived; unarchive it first.")
+                raise InvalidTransition(self.ARCHIVED_CAMPAIGN_MESSAGE)
             now = timezone.now()
             changes: dict = {"status": target}
             if action == "start":

@@ -2,6 +2,7 @@
 
 import factory
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from campaigns import roles
 from campaigns.models import Campaign, Contact, ContactList
@@ -22,6 +23,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     def groups(self, create, extracted, **kwargs):
         if create and extracted:
             self.groups.add(*Group.objects.filter(name__in=extracted))
+
+
+class SuperuserFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"admin{n}")
+    is_staff = True
+    is_superuser = True
 
 
 class ManagerFactory(UserFactory):
@@ -96,3 +103,22 @@ class DeliveryFactory(factory.django.DjangoModelFactory):
     contact = factory.SubFactory(ContactFactory)
     state = Delivery.State.DONE
     outcome = "delivered"
+
+
+def put_channel_in(channel: Channel, status: str, **fields) -> Channel:
+    """Test set-up only: force a channel into `status` with the timestamps that status implies.
+
+    Real code changes a status through the transition methods; a test that needs a channel
+    in a given state to try an action on it goes around them here, and nowhere else.
+    """
+    now = timezone.now()
+    implied = {
+        Channel.Status.READY: {},
+        Channel.Status.RUNNING: {"started_at": now},
+        Channel.Status.PAUSED: {"started_at": now, "paused_at": now},
+        Channel.Status.COMPLETED: {"started_at": now, "finished_at": now},
+        Channel.Status.STOPPED: {"started_at": now, "finished_at": now},
+    }[status]
+    Channel.objects.filter(pk=channel.pk).update(status=status, **{**implied, **fields})
+    channel.refresh_from_db()
+    return channel
