@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 install: $(VENV)/.installed
 
 run: install
-	$(PY) manage.py migrate --noinput
+	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py seed_demo --if-empty
 	@echo ""
 	@echo "  Herald is at http://$(HOST):$(PORT)/  (sign in as demo / demo; viewer / viewer)"
