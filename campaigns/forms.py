@@ -13,6 +13,7 @@ class CampaignForm(forms.ModelForm):
         }
 
     def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["contact_list"].queryset = ContactList.objects.order_by("name")
         self.fields["contact_list"].empty_label = "Choose a contact list"

@@ -39,6 +39,7 @@ class ChannelForm(forms.ModelForm):
         }
 
     def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = Channel.Kind.choices
         for name in ("max_per_second", "max_concurrent"):

@@ -53,9 +53,10 @@
     });
   });
 
-  // htmx saves a page's HTML for the back button; write the filter form's current values
-  // into that HTML so going back shows the filters that went with the results.
-  document.addEventListener("htmx:beforeHistorySave", function () {
+  // htmx keeps each page's HTML for the back button, as serialised markup. Once results
+  // are swapped in, write the filter form's values into its markup, so the snapshot taken
+  // when the filters next change shows the filters that went with those results.
+  document.addEventListener("htmx:afterSwap", function () {
     document.querySelectorAll("form[data-remember] :is(input, select)").forEach(function (el) {
       if (el.tagName === "SELECT") {
         Array.from(el.options).forEach((o) => o.toggleAttribute("selected", o.selected));
