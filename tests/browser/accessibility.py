@@ -2,7 +2,16 @@
 
 import re
 
-STATUS_WORDS = {"Ready", "Running", "Paused", "Completed", "Stopped", "Draft", "Active", "Archived"}
+STATUS_WORDS = {
+    "Ready",
+    "Running",
+    "Paused",
+    "Completed",
+    "Stopped",
+    "Draft",
+    "Active",
+    "Archived",
+}
 
 # Every control, including those in a closed menu or dialog, must have an accessible name.
 UNNAMED_CONTROLS_JS = """
@@ -12,12 +21,14 @@ UNNAMED_CONTROLS_JS = """
     const label = (el.getAttribute("aria-label") || "").trim();
     if (label) return label;
     const ids = el.getAttribute("aria-labelledby");
-    if (ids) return ids.split(/\\s+/).map((id) => text(document.getElementById(id))).join(" ").trim();
+    const byId = (id) => text(document.getElementById(id));
+    if (ids) return ids.split(/\\s+/).map(byId).join(" ").trim();
     if (el.labels && el.labels.length) return Array.from(el.labels, text).join(" ").trim();
     if (["BUTTON", "SUMMARY", "A"].includes(el.tagName)) return text(el);
     return (el.getAttribute("title") || "").trim();
   };
-  const controls = "button, summary, a[href], input:not([type=hidden]), select, textarea, progress";
+  const controls =
+    "button, summary, a[href], input:not([type=hidden]), select, textarea, progress";
   return Array.from(document.querySelectorAll(controls))
     .filter((el) => !nameOf(el))
     .map((el) => el.outerHTML.slice(0, 160));

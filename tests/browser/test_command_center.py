@@ -162,14 +162,18 @@ def test_it_runs_a_campaign_from_creation_to_deletion(
     expect(page.get_by_text("The contacts themselves stay")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Delete Campaign").click()
-    expect(page.get_by_text("Campaign “Spring appeal” and its channels are deleted")).to_be_visible()
+    expect(
+        page.get_by_text("Campaign “Spring appeal” and its channels are deleted")
+    ).to_be_visible()
     expect(page.get_by_role("link", name="Spring appeal")).to_have_count(0)
     page.get_by_label("Status").select_option("archived")
     expect(page.get_by_text("No campaigns match these filters.")).to_be_visible()
     assert not Campaign.objects.filter(name="Spring appeal").exists()
 
 
-def test_it_shows_the_list_with_filters_and_search(page, live_server, sign_in, manager, screenshot):
+def test_it_shows_the_list_with_filters_and_search(
+    page, live_server, sign_in, manager, screenshot
+):
     contact_list = ContactListFactory(name="Members", size=4)
     for name in ["Autumn drive", "Winter gala", "Summer survey"]:
         campaign = CampaignFactory(name=name, contact_list=contact_list, created_by=manager)
@@ -269,13 +273,9 @@ def processed(card) -> int:
 
 
 @pytest.mark.skipif(not ENGINE_PRESENT, reason="needs the engine (channels/tasks.py)")
-def test_it_shows_the_engine_working_live(
-    page, live_server, sign_in, manager, worker, screenshot
-):
+def test_it_shows_the_engine_working_live(page, live_server, sign_in, manager, worker, screenshot):
     campaign = CampaignFactory(name="Live run", contact_list=ContactListFactory(size=40))
-    ChannelFactory(
-        campaign=campaign, name="Calls", kind=Channel.Kind.AI_VOICE, max_per_second=3
-    )
+    ChannelFactory(campaign=campaign, name="Calls", kind=Channel.Kind.AI_VOICE, max_per_second=3)
     ChannelFactory(campaign=campaign, name="Texts", kind=Channel.Kind.SMS, max_per_second=1)
     sign_in(manager)
     page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
