@@ -45,10 +45,16 @@ class ChannelForm(forms.ModelForm):
         for name in ("max_per_second", "max_concurrent"):
             self.fields[name].min_value = 1
             self.fields[name].widget.attrs["min"] = 1
+        # Only voice uses it; other kinds keep what they have.
+        self.fields["max_concurrent"].required = False
         if self.instance.pk and self.instance.status != Channel.Status.READY:
             # SPEC section 2: a paused channel's content and pacing can change, its kind not.
             self.fields["kind"].disabled = True
             self.fields["kind"].help_text = "The kind is fixed once a channel has started."
+
+    def clean_max_concurrent(self) -> int:
+        value = self.cleaned_data.get("max_concurrent")
+        return value if value is not None else self.instance.max_concurrent
 
     def kind_sections(self) -> list[tuple[str, str, list[forms.BoundField]]]:
         """(kind value, kind label, its bound fields) for the template's fieldsets."""
