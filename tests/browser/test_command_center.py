@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 from campaigns.models import Campaign
 from channels.models import Channel
 from tests.browser.accessibility import assert_accessible
-from tests.factories import CampaignFactory, ChannelFactory, ContactListFactory
+from tests.factories import CampaignFactory, ChannelFactory, ContactListFactory, ManagerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -79,6 +79,7 @@ def test_it_runs_a_campaign_from_creation_to_deletion(
     # The placeholder is refused next to its field, and nothing was saved.
     expect(page.get_by_text("Unknown placeholder {first name}")).to_be_visible()
     assert_accessible(page)
+    screenshot("channel-form-error")
     page.get_by_label("Message template").fill("Hi {first_name}, thank you!")
     page.get_by_role("button", name="Add channel").click()
 
@@ -99,7 +100,18 @@ def test_it_runs_a_campaign_from_creation_to_deletion(
     assert_accessible(page)
     screenshot("command-center")
 
-    voice.get_by_role("button", name="Pause").click()
+    # Polling shows what another manager does, and stops once nothing runs.
+    Channel.objects.get(name="Donor calls").pause(by=ManagerFactory())
+    expect(voice.locator("[data-status]")).to_have_text("Paused", timeout=8_000)
+    expect(page.locator("#live[data-polling]")).to_have_count(0)
+    expect(page.locator("#activity")).to_contain_text("paused channel “Donor calls”")
+
+    # Keyboard: the focused button survives the swap as the card's first button.
+    voice.get_by_role("button", name="Resume").focus()
+    page.keyboard.press("Enter")
+    expect(voice.locator("[data-status]")).to_have_text("Running")
+    expect(voice.get_by_role("button", name="Pause")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(voice.locator("[data-status]")).to_have_text("Paused")
     expect(voice.get_by_role("button")).to_have_text(["Resume", "Stop"])
     voice.get_by_role("button", name="Resume").click()
@@ -109,6 +121,7 @@ def test_it_runs_a_campaign_from_creation_to_deletion(
     sms.get_by_role("button", name="Start").click()
     expect(sms.locator("[data-status]")).to_have_text("Running")
     sms.get_by_role("button", name="Stop").click()
+    screenshot("stop-confirmation")
     confirm_in_dialog(page, says="Stopping is permanent", button="Cancel")
     expect(sms.locator("[data-status]")).to_have_text("Running")
     sms.get_by_role("button", name="Stop").click()
@@ -161,6 +174,7 @@ def test_it_runs_a_campaign_from_creation_to_deletion(
     expect(page.locator(".deletion-summary")).to_contain_text("12 contacts")
     expect(page.get_by_text("The contacts themselves stay")).to_be_visible()
     assert_accessible(page)
+    screenshot("delete-confirmation")
     page.get_by_role("button", name="Delete Campaign").click()
     expect(
         page.get_by_text("Campaign “Spring appeal” and its channels are deleted")
