@@ -85,7 +85,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "campaigns/form.html", {"form": form, "campaign": campaign})
 
 
-def live_context(request: HttpRequest, campaign: Campaign, **extra) -> dict:
+def live_context(campaign: Campaign, **extra) -> dict:
     """What the `live` partial needs: two queries, however many channels."""
     channels = load_live_channels(campaign, now=timezone.now())
     return {
@@ -100,14 +100,14 @@ def live_context(request: HttpRequest, campaign: Campaign, **extra) -> dict:
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, pk)
     activity = campaign.activity.select_related("actor")[:ACTIVITY_SHOWN]
-    context = live_context(request, campaign, activity=activity)
+    context = live_context(campaign, activity=activity)
     return render(request, "campaigns/detail.html", context)
 
 
 def campaign_live(request: HttpRequest, pk: int) -> HttpResponse:
     """The polled partial; once nothing runs it answers 286 so htmx stops polling."""
     campaign = get_campaign_for_user(request, pk)
-    context = live_context(request, campaign)
+    context = live_context(campaign)
     response = render(request, "campaigns/detail.html#live", context)
     if context["polling"] or not request.htmx:
         return response
@@ -121,17 +121,19 @@ def campaign_activity(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "campaigns/detail.html#activity", context)
 
 
-def render_live(request: HttpRequest, campaign: Campaign, *, status: int = 200, **extra):
+def render_live(
+    request: HttpRequest, campaign: Campaign, *, status: int = 200, **extra
+) -> HttpResponse:
     """The answer to an action: the fresh live partial for htmx, else the page itself."""
     if request.htmx:
-        context = live_context(request, campaign, **extra)
+        context = live_context(campaign, **extra)
         response = render(request, "campaigns/detail.html#live", context, status=status)
         response["HX-Trigger"] = CHANGED_EVENT
         return response
     if status == 200:
         return redirect(campaign)
     activity = campaign.activity.select_related("actor")[:ACTIVITY_SHOWN]
-    context = live_context(request, campaign, activity=activity, **extra)
+    context = live_context(campaign, activity=activity, **extra)
     return render(request, "campaigns/detail.html", context, status=status)
 
 

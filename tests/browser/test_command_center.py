@@ -129,9 +129,17 @@ def test_it_runs_a_campaign_from_creation_to_deletion(
     expect(sms.locator("[data-status]")).to_have_text("Stopped")
     expect(sms.get_by_role("button")).to_have_count(0)
 
-    # Without the engine the voice channel cannot finish by itself: stop it too.
-    voice.get_by_role("button", name="Stop").click()
-    confirm_in_dialog(page, says="permanent", button="Stop channel")
+    # A refused action shows the model's message in place: another manager stopped the
+    # paused voice channel (nothing runs, so nothing polls) before this page's Resume.
+    voice.get_by_role("button", name="Pause").click()
+    expect(voice.locator("[data-status]")).to_have_text("Paused")
+    expect(page.locator("#live[data-polling]")).to_have_count(0)
+    Channel.objects.get(name="Donor calls").stop(by=ManagerFactory())
+    voice.get_by_role("button", name="Resume").click()
+    expect(voice.get_by_role("alert")).to_have_text(
+        "This channel was stopped; a stopped run cannot be changed."
+    )
+    expect(voice.locator("[data-status]")).to_have_text("Stopped")
     expect(campaign_status).to_have_text("Completed")
     expect(page.locator("#live[data-polling]")).to_have_count(0)
     expect(page.locator("#activity")).to_contain_text("stopped channel “Reminder texts”")
