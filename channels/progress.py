@@ -31,9 +31,14 @@ def channels_with_recent_deliveries(*, since: datetime) -> QuerySet[Channel]:
     reads only its last seconds of ledger through `delivery_channel_time_idx`, never its
     whole history.
     """
-    return Channel.objects.annotate(
-        recent=FilteredRelation("deliveries", condition=Q(deliveries__created_at__gte=since))
-    ).annotate(recent_deliveries=Count("recent"))
+    return (
+        Channel.objects.annotate(
+            recent=FilteredRelation("deliveries", condition=Q(deliveries__created_at__gte=since))
+        )
+        .annotate(recent_deliveries=Count("recent"))
+        # An aggregate drops Meta.ordering; the cards keep the order they were added in.
+        .order_by("created_at", "pk")
+    )
 
 
 def load_live_channels(campaign, *, now: datetime) -> list[Channel]:

@@ -74,3 +74,12 @@ def test_it_says_time_left_in_words():
     assert time_left(20) == "less than a minute left"
     assert time_left(600) == "about 10 min left"
     assert time_left(3 * 3600 + 5 * 60) == "about 3 h 05 min left"
+
+
+def test_it_keeps_the_channels_in_the_order_they_were_added(manager):
+    campaign = CampaignFactory()
+    names = [f"Channel {letter}" for letter in "CAB"]
+    for name in names:
+        ChannelFactory(campaign=campaign, name=name)
+    channels = load_live_channels(campaign, now=timezone.now())
+    assert [channel.name for channel in channels] == names
