@@ -1,9 +1,21 @@
 from django.urls import path
 
+from channels import views as channel_views
+
 from . import views
 
 app_name = "campaigns"
 
 urlpatterns = [
     path("", views.campaign_list, name="list"),
+    path("new/", views.campaign_create, name="create"),
+    path("<int:pk>/", views.campaign_detail, name="detail"),
+    path("<int:pk>/live/", views.campaign_live, name="live"),
+    path("<int:pk>/activity/", views.campaign_activity, name="activity"),
+    path("<int:pk>/edit/", views.campaign_edit, name="edit"),
+    path("<int:pk>/archive/", views.campaign_archive, name="archive"),
+    path("<int:pk>/unarchive/", views.campaign_unarchive, name="unarchive"),
+    path("<int:pk>/delete/", views.campaign_delete, name="delete"),
+    # A channel is created inside its campaign; every other channel URL is under /channels/.
+    path("<int:pk>/channels/new/", channel_views.create, name="add_channel"),
 ]

@@ -1,9 +1,183 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseStopPolling
 
-from .models import Campaign
+from channels.models import Channel, InvalidTransition
+from channels.progress import is_live, load_live_channels
+
+from .filters import CampaignFilter, with_status_rank
+from .forms import CampaignForm
+from .models import ActivityEvent, Campaign
+
+PAGE_SIZE = 25
+ACTIVITY_SHOWN = 50
+# Sent with every response that changed something, so the Activity section reloads itself.
+CHANGED_EVENT = "herald:changed"
+DONE_MESSAGES = {
+    "archive": "“{name}” is archived. It has left the main list; find it under Archived.",
+    "unarchive": "“{name}” is back among the completed campaigns.",
+}
 
 
+def get_campaign_for_user(
+    request: HttpRequest, pk: int, *, perm: str = "campaigns.view_campaign"
+) -> Campaign:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+    return get_object_or_404(Campaign.objects.select_related("contact_list", "created_by"), pk=pk)
+
+
+def wants_fragment(request: HttpRequest) -> bool:
+    # A history restore after a cache miss needs the whole page, not the fragment.
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+@vary_on_headers("HX-Request")
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    campaigns = Campaign.objects.exclude(status=Campaign.Status.ARCHIVED)
-    return render(request, "campaigns/list.html", {"campaigns": campaigns})
+    # Only what a row shows (the list never reads a channel's content fields).
+    channels = Channel.objects.only(
+        *("campaign_id", "kind", "name", "status", "processed", "audience_size", "started_at"),
+        *("source_channel_id", "source_outcomes"),
+    ).order_by("created_at", "pk")
+    campaigns = with_status_rank(
+        Campaign.objects.select_related("created_by", "contact_list")
+    ).prefetch_related(Prefetch("channels", queryset=channels))
+    filters = CampaignFilter(request.GET, queryset=campaigns)
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    template = "campaigns/list.html#results" if wants_fragment(request) else "campaigns/list.html"
+    return render(request, template, {"filter": filters, "page": page})
+
+
+@require_http_methods(["GET", "POST"])
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("campaigns.add_campaign"):
+        raise PermissionDenied
+    form = CampaignForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        with transaction.atomic():
+            campaign = form.save(commit=False)
+            campaign.created_by = request.user
+            campaign.save()
+            ActivityEvent.record(actor=request.user, action="create", campaign=campaign)
+        messages.success(request, f"Campaign “{campaign.name}” created. Now add its channels.")
+        return redirect("campaigns:add_channel", pk=campaign.pk)
+    return render(request, "campaigns/form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_campaign_for_user(request, pk, perm="campaigns.change_campaign")
+    form = CampaignForm(request.POST if request.method == "POST" else None, instance=campaign)
+    if form.is_valid():
+        with transaction.atomic():
+            form.save()
+            ActivityEvent.record(actor=request.user, action="edit", campaign=campaign)
+        messages.success(request, f"Campaign “{campaign.name}” saved.")
+        return redirect(campaign)
+    return render(request, "campaigns/form.html", {"form": form, "campaign": campaign})
+
+
+def live_context(campaign: Campaign, **extra) -> dict:
+    """What the `live` partial needs: two queries, however many channels."""
+    channels = load_live_channels(campaign, now=timezone.now())
+    return {
+        "campaign": campaign,
+        "channels": channels,
+        "polling": any(is_live(channel) for channel in channels),
+        "deletable": all(channel.status != Channel.Status.RUNNING for channel in channels),
+        **extra,
+    }
+
+
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_campaign_for_user(request, pk)
+    activity = campaign.activity.select_related("actor")[:ACTIVITY_SHOWN]
+    context = live_context(campaign, activity=activity)
+    return render(request, "campaigns/detail.html", context)
+
+
+def campaign_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """The polled partial; once nothing runs it answers 286 so htmx stops polling."""
+    campaign = get_campaign_for_user(request, pk)
+    context = live_context(campaign)
+    response = render(request, "campaigns/detail.html#live", context)
+    if context["polling"] or not request.htmx:
+        return response
+    return HttpResponseStopPolling(response.content, headers={"HX-Trigger": CHANGED_EVENT})
+
+
+def campaign_activity(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_campaign_for_user(request, pk)
+    activity = campaign.activity.select_related("actor")[:ACTIVITY_SHOWN]
+    context = {"campaign": campaign, "activity": activity}
+    return render(request, "campaigns/detail.html#activity", context)
+
+
+def render_live(
+    request: HttpRequest, campaign: Campaign, *, status: int = 200, **extra
+) -> HttpResponse:
+    """The answer to an action: the fresh live partial for htmx, else the page itself."""
+    if request.htmx:
+        context = live_context(campaign, **extra)
+        response = render(request, "campaigns/detail.html#live", context, status=status)
+        response["HX-Trigger"] = CHANGED_EVENT
+        return response
+    if status == 200:
+        return redirect(campaign)
+    activity = campaign.activity.select_related("actor")[:ACTIVITY_SHOWN]
+    context = live_context(campaign, activity=activity, **extra)
+    return render(request, "campaigns/detail.html", context, status=status)
+
+
+def act_on_campaign(request: HttpRequest, campaign: Campaign, action: str) -> HttpResponse:
+    """Archive or unarchive: already done is a no-op with a message, impossible is a 409."""
+    try:
+        getattr(campaign, action)(by=request.user)
+    except InvalidTransition as exc:
+        archived = campaign.status == Campaign.Status.ARCHIVED
+        if archived != (action == "archive"):
+            return render_live(request, campaign, status=409, campaign_error=str(exc))
+        messages.info(request, str(exc))
+    else:
+        messages.success(request, DONE_MESSAGES[action].format(name=campaign.name))
+    return render_live(request, campaign)
+
+
+@require_http_methods(["GET", "POST"])
+def campaign_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for the confirmation (the page works without JavaScript); POST archives."""
+    campaign = get_campaign_for_user(request, pk, perm="campaigns.archive_campaign")
+    if request.method == "POST":
+        return act_on_campaign(request, campaign, "archive")
+    return render(request, "campaigns/archive.html", {"campaign": campaign})
+
+
+@require_POST
+def campaign_unarchive(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_campaign_for_user(request, pk, perm="campaigns.archive_campaign")
+    return act_on_campaign(request, campaign, "unarchive")
+
+
+@require_http_methods(["GET", "POST"])
+def campaign_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET names what will go; POST removes it all (the contacts stay)."""
+    campaign = get_campaign_for_user(request, pk, perm="campaigns.delete_campaign")
+    context = {"campaign": campaign, "summary": campaign.deletion_summary()}
+    running = campaign.channels.filter(status=Channel.Status.RUNNING).exists()
+    if request.method == "GET":
+        return render(request, "campaigns/delete.html", {**context, "running": running})
+    try:
+        campaign.delete_everything(by=request.user)
+    except InvalidTransition as exc:
+        context |= {"running": True, "error": str(exc)}
+        return render(request, "campaigns/delete.html", context, status=409)
+    messages.success(request, f"Campaign “{campaign.name}” and its channels are deleted.")
+    return redirect("campaigns:list")

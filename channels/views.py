@@ -1,0 +1,122 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from campaigns.views import get_campaign_for_user, render_live
+
+from . import editing
+from .forms import ChannelForm
+from .models import Channel, InvalidTransition
+
+OPERATE = "channels.operate_channel"
+DONE_MESSAGES = {
+    "start": "“{name}” started.",
+    "pause": "“{name}” paused. Contacts already in flight will finish.",
+    "resume": "“{name}” resumed.",
+    "stop": "“{name}” stopped. Its results are kept.",
+}
+
+
+def get_channel_for_user(request: HttpRequest, pk: int, *, perm: str) -> Channel:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+    queryset = Channel.objects.select_related("campaign__contact_list", "campaign__created_by")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def operate(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Run one lifecycle action; already done is a no-op with a message, impossible a 409."""
+    channel = get_channel_for_user(request, pk, perm=OPERATE)
+    try:
+        getattr(channel, action)(by=request.user)
+    except InvalidTransition as exc:
+        # The model has refreshed `channel.status` from the row it locked.
+        if channel.status != Channel.TRANSITIONS[action][1]:
+            return render_live(
+                request, channel.campaign, status=409, error_channel=channel.pk, error=str(exc)
+            )
+        messages.info(request, str(exc))
+    else:
+        messages.success(request, DONE_MESSAGES[action].format(name=channel.name))
+    return render_live(request, channel.campaign)
+
+
+@require_POST
+def start(request: HttpRequest, pk: int) -> HttpResponse:
+    return operate(request, pk, "start")
+
+
+@require_POST
+def pause(request: HttpRequest, pk: int) -> HttpResponse:
+    return operate(request, pk, "pause")
+
+
+@require_POST
+def resume(request: HttpRequest, pk: int) -> HttpResponse:
+    return operate(request, pk, "resume")
+
+
+@require_http_methods(["GET", "POST"])
+def stop(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for the confirmation (stopping is permanent); POST stops."""
+    if request.method == "POST":
+        return operate(request, pk, "stop")
+    channel = get_channel_for_user(request, pk, perm=OPERATE)
+    return render(request, "channels/stop.html", {"channel": channel})
+
+
+@require_http_methods(["GET", "POST"])
+def create(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_campaign_for_user(request, pk, perm="channels.add_channel")
+    form = ChannelForm(request.POST if request.method == "POST" else None)
+    context = {"form": form, "campaign": campaign}
+    if not campaign.can_add_channel():
+        message = "This campaign is archived; unarchive it to add channels."
+        return refuse(request, "channels/form.html", context, message)
+    if form.is_valid():
+        channel = editing.add_channel(campaign=campaign, channel=form.instance, by=request.user)
+        messages.success(request, f"Channel “{channel.name}” added; it is ready to start.")
+        return redirect(campaign)
+    return render(request, "channels/form.html", context)
+
+
+def refuse(request: HttpRequest, template: str, context: dict, message: str) -> HttpResponse:
+    return render(request, template, {**context, "refusal": message}, status=409)
+
+
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    channel = get_channel_for_user(request, pk, perm="channels.change_channel")
+    form = ChannelForm(request.POST if request.method == "POST" else None, instance=channel)
+    context = {"form": form, "campaign": channel.campaign, "channel": channel}
+    if not channel.is_editable:
+        status = channel.get_status_display().lower()
+        return refuse(
+            request, "channels/form.html", context, f"A {status} channel cannot be edited."
+        )
+    if form.is_valid():
+        try:
+            editing.update_channel(
+                channel=form.instance, by=request.user, fields=form.changed_data
+            )
+        except InvalidTransition as exc:
+            return refuse(request, "channels/form.html", context, str(exc))
+        messages.success(request, f"Channel “{channel.name}” saved.")
+        return redirect(channel.campaign)
+    return render(request, "channels/form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for the confirmation; POST removes a ready channel."""
+    channel = get_channel_for_user(request, pk, perm="channels.delete_channel")
+    if request.method == "GET":
+        return render(request, "channels/remove.html", {"channel": channel})
+    try:
+        editing.remove_channel(channel=channel, by=request.user)
+    except InvalidTransition as exc:
+        return refuse(request, "channels/remove.html", {"channel": channel}, str(exc))
+    messages.success(request, f"Channel “{channel.name}” removed.")
+    return redirect(channel.campaign)

@@ -1,0 +1,68 @@
+// Herald's few behaviours that need a script. Every page works without it: confirmations
+// fall back to their own pages, notices simply stay.
+(function () {
+  "use strict";
+
+  // hx-confirm questions open Herald's <dialog> rather than the browser's confirm().
+  const dialog = document.getElementById("confirm-dialog");
+  document.addEventListener("htmx:confirm", function (event) {
+    if (!event.detail.question || !dialog) return;
+    event.preventDefault();
+    const source = event.detail.elt;
+    dialog.querySelector("#confirm-dialog-title").textContent =
+      source.dataset.confirmTitle || "Please confirm";
+    dialog.querySelector("#confirm-dialog-text").textContent = event.detail.question;
+    dialog.querySelector("#confirm-dialog-ok").textContent =
+      source.dataset.confirmAction || "Confirm";
+    dialog.returnValue = "";
+    dialog.addEventListener("close", function onClose() {
+      if (dialog.returnValue === "confirm") event.detail.issueRequest(true);
+    }, { once: true });
+    dialog.showModal();
+  });
+
+  document.addEventListener("click", function (event) {
+    const dismiss = event.target.closest("[data-dismiss]");
+    if (dismiss) dismiss.closest(".notice").remove();
+    // A click outside an open menu closes it, as menus do.
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    });
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      menu.removeAttribute("open");
+      menu.querySelector("summary").focus();
+    });
+  });
+
+  // A poll replaces the live region every two seconds; keep an open menu open across it.
+  let openMenus = [];
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const polled = event.detail.requestConfig && event.detail.requestConfig.verb === "get";
+    openMenus = polled
+      ? Array.from(document.querySelectorAll("details[open][id]"), (d) => d.id)
+      : [];
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    openMenus.forEach(function (id) {
+      const menu = document.getElementById(id);
+      if (menu) menu.setAttribute("open", "");
+    });
+  });
+
+  // htmx keeps each page's HTML for the back button, as serialised markup. Once results
+  // are swapped in, write the filter form's values into its markup, so the snapshot taken
+  // when the filters next change shows the filters that went with those results.
+  document.addEventListener("htmx:afterSwap", function () {
+    document.querySelectorAll("form[data-remember] :is(input, select)").forEach(function (el) {
+      if (el.tagName === "SELECT") {
+        Array.from(el.options).forEach((o) => o.toggleAttribute("selected", o.selected));
+      } else {
+        el.setAttribute("value", el.value);
+      }
+    });
+  });
+})();
