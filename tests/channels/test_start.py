@@ -95,7 +95,8 @@ def test_it_refuses_a_channel_of_an_archived_campaign(manager_client, manager):
     finished.start(by=manager)
     finished.stop(by=manager)
     campaign.archive(by=manager)
-    ready = ChannelFactory(campaign=campaign)
+    # A Ready channel cannot be added to an archived campaign; write one past that check.
+    (ready,) = Channel.objects.bulk_create([ChannelFactory.build(campaign=campaign)])
     response = manager_client.post(url(ready), headers=HTMX)
     assert response.status_code == 409
     assert "This campaign is archived; unarchive it first." in response.content.decode()
