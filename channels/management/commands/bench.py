@@ -89,7 +89,7 @@ def bench_env(url: str) -> dict[str, str]:
         # Production settings: with DEBUG on, Django records every query it runs.
         "DEBUG": "0",
         "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1",
+        "ALLOWED_HOSTS": "127.0.0.1,testserver",
         "HERALD_SIMULATOR_LATENCY": "ai_voice=0,sms=0,email=0",
         "HERALD_SIMULATOR_ERROR_RATE": "0",
         "HERALD_LOG_LEVEL": "WARNING",
@@ -100,6 +100,8 @@ def run_inside(vendor: str, url: str, options) -> list[dict]:
     env = bench_env(url)
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
+    # Pages are timed with production settings, which serve collected static files.
+    subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], env=env, check=True, cwd=ROOT)
     command = [
         *manage,
         "bench",
@@ -179,6 +181,8 @@ def run_figures(vendor: str, options) -> list[dict]:
         small_list = ContactList.objects.create(name="bench ten")
         make_contacts(small_list, 10)
         rows += control_figures(big_list, small_list)
+        rows += live_partial_figures(big_list, small_list, deliveries=options["big"])
+        rows += campaign_list_figures(small_list)
     return rows
 
 
@@ -244,7 +248,7 @@ def new_channel(contact_list, **kwargs):
     return Channel.objects.create(
         campaign=campaign,
         kind=kwargs.pop("kind", Channel.Kind.SMS),
-        name="bench",
+        name=kwargs.pop("name", "bench"),
         sms_template="Hi {first_name}",
         voice_script="Hello {first_name}",
         max_per_second=kwargs.pop("max_per_second", 10_000_000),
@@ -389,3 +393,154 @@ def render_table(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(str(row[h]) for h in headers) + " |" for row in rows]
     return "\n".join(lines)
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+
+def signed_in_client():
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    # A campaign manager, not a superuser: permission checks are part of each request.
+    from campaigns import roles
+
+    user, _ = User.objects.get_or_create(username="bench")
+    user.groups.add(roles.group(roles.MANAGERS))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def time_page(client, url: str, *, repeats: int = 15, **headers) -> tuple[float, int]:
+    """Median seconds for GET `url`, and the number of queries one request runs."""
+    queries = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    client.get(url, headers=headers)  # warm caches and connections
+    with connection.execute_wrapper(count):
+        response = client.get(url, headers=headers)
+    assert response.status_code in (200, 286), (url, response.status_code)
+    samples = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        client.get(url, headers=headers)
+        samples.append(time.perf_counter() - began)
+    return statistics.median(samples), len(queries)
+
+
+def add_deliveries(channel, contact_ids: tuple[int, int], *, spread_seconds: int) -> int:
+    """Finished deliveries for contacts first..last, created over the last `spread_seconds`."""
+    from channels.models import Channel, Delivery
+
+    first, last = contact_ids
+    table = Delivery._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (channel_id, contact_id, state, outcome, converted, "
+            "provider_id, error, created_at, finished_at) "
+            f"SELECT {channel.pk}, i, 'done', 'delivered', (i % 25 = 0), '', '', "
+            f"now() - ((i % {spread_seconds}) * interval '1 second'), now() "
+            f"FROM {series_sql(first, last)}"
+        )
+    count = last - first + 1
+    Channel.objects.filter(pk=channel.pk).update(
+        processed=count,
+        audience_size=count,
+        converted=count // 25,
+        outcome_counts={"delivered": count},
+    )
+    return count
+
+
+def live_partial_figures(big_list, small_list, *, deliveries: int) -> list[dict]:
+    """The polled partial: 20 running channels and 1,000,000 deliveries vs 1 and 10."""
+    from campaigns.models import Campaign
+    from channels.models import Channel
+
+    client = signed_in_client()
+    first_contact = big_list.memberships.order_by("contact_id").first().contact_id
+    big = Campaign.objects.create(name="bench live big", contact_list=big_list)
+    per_channel = deliveries // 20
+    for i in range(20):
+        channel = new_channel(big_list, name=f"bench {i}")
+        Channel.objects.filter(pk=channel.pk).update(campaign=big, status="running")
+        first = first_contact + i * per_channel
+        add_deliveries(channel, (first, first + per_channel - 1), spread_seconds=3600)
+    small = Campaign.objects.create(name="bench live small", contact_list=small_list)
+    channel = new_channel(small_list)
+    Channel.objects.filter(pk=channel.pk).update(campaign=small, status="running")
+    first_small = small_list.memberships.order_by("contact_id").first().contact_id
+    add_deliveries(channel, (first_small, first_small + 9), spread_seconds=60)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    htmx = {"HX-Request": "true"}
+    t_big, q_big = time_page(client, f"/campaigns/{big.pk}/live/", **htmx)
+    t_small, q_small = time_page(client, f"/campaigns/{small.pk}/live/", **htmx)
+    return [
+        figure(
+            f"live partial, 20 channels and {deliveries:,} deliveries",
+            f"{t_big * 1000:.1f} ms, {q_big} queries vs {t_small * 1000:.1f} ms, "
+            f"{q_small} queries for 1 channel and 10 deliveries",
+            t_big / t_small,
+            2.0,
+            higher=False,
+        )
+    ]
+
+
+def make_campaigns(contact_list, count: int) -> None:
+    """`count` campaigns in every status, each with two channels, in bulk."""
+    from campaigns.models import Campaign
+    from channels.models import Channel
+
+    statuses = ["draft", "active", "completed", "archived"]
+    campaigns = Campaign.objects.bulk_create(
+        Campaign(name=f"Bench campaign {i}", contact_list=contact_list, status=statuses[i % 4])
+        for i in range(count)
+    )
+    channel_status = {"draft": "ready", "active": "running", "completed": "completed"}
+    Channel.objects.bulk_create(
+        Channel(
+            campaign=campaign,
+            kind=kind,
+            name=f"{kind} {campaign.name}",
+            status=channel_status.get(campaign.status, "completed"),
+            audience_size=100,
+            processed=50,
+        )
+        for campaign in campaigns
+        for kind in ("sms", "email")
+    )
+
+
+def campaign_list_figures(contact_list) -> list[dict]:
+    """The campaign list under each filter: 10,000 campaigns vs 10."""
+    from campaigns.models import Campaign
+
+    client = signed_in_client()
+    Campaign.objects.all().delete()
+    filters = ["", "?status=draft", "?status=active", "?status=completed", "?status=archived"]
+    filters.append("?q=campaign+7")
+    make_campaigns(contact_list, 10)
+    small = {query: time_page(client, f"/campaigns/{query}") for query in filters}
+    make_campaigns(contact_list, 9_990)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    big = {query: time_page(client, f"/campaigns/{query}") for query in filters}
+    worst = max(filters, key=lambda query: big[query][0] / small[query][0])
+    same_queries = all(big[q][1] == small[q][1] for q in filters)
+    return [
+        figure(
+            "campaign list, 10,000 campaigns (worst filter)",
+            f"{worst or 'all'}: {big[worst][0] * 1000:.1f} ms vs {small[worst][0] * 1000:.1f} ms "
+            f"for 10; queries {big[worst][1]} vs {small[worst][1]}"
+            f" ({'the same' if same_queries else 'NOT the same'} under every filter)",
+            big[worst][0] / small[worst][0],
+            2.0,
+            higher=False,
+        )
+    ]
