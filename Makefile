@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 # The interpreter named by .python-version (pyenv resolves it), else python3.13 on PATH.
-BASE_PYTHON ?= $(shell pyenv which python 2>/dev/null || command -v python3.13)
+BASE_PYTHON ?= $(shell pyenv which python 2>/dev/null || command -v python3.13 || ls $(HOME)/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | tail -1)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/herald
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -14,6 +14,7 @@ PYTEST = $(PY) -m pytest $(PYTEST_ARGS) $(1); rc=$$?; if [ $$rc -eq 5 ]; then ec
 .PHONY: install run test test-sqlite test-postgres test-browser bench lint format clean
 
 $(PY):
+	@test -n "$(BASE_PYTHON)" || { echo "Python 3.13 not found: install it (pyenv install 3.13) or set BASE_PYTHON."; exit 1; }
 	$(BASE_PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
