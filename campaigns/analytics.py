@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 
 from django.db import models
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, NullIf, Trunc
 from django.utils import timezone
 
@@ -281,7 +281,9 @@ def with_conversion_rate(queryset: models.QuerySet[Campaign]) -> models.QuerySet
     interrupted - failed, the same rule as `Channel.contacted`. The rate is NULL while
     nobody has been contacted.
     """
-    failed = Coalesce(Cast(KT("channels__outcome_counts__failed"), models.IntegerField()), 0)
+    failed = Coalesce(
+        Cast(KeyTextTransform("failed", "channels__outcome_counts"), models.IntegerField()), 0
+    )
     contacted = (
         models.F("channels__processed")
         - models.F("channels__skipped")
