@@ -27,7 +27,19 @@ from .models import Campaign
 # Outcomes that are not provider answers but states of the ledger, shown in the mix too.
 STATE_ROWS = ("skipped", "interrupted")
 # Buckets of the progress chart: the finest unit that keeps the chart readable.
-BUCKETS = (("minute", timedelta(hours=3)), ("hour", timedelta(days=14)), ("day", None))
+BUCKETS = (
+    ("second", timedelta(minutes=5)),
+    ("minute", timedelta(hours=3)),
+    ("hour", timedelta(days=14)),
+    ("day", None),
+)
+STEPS = {
+    "second": timedelta(seconds=1),
+    "minute": timedelta(minutes=1),
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+}
+LABEL_FORMATS = {"second": "%H:%M:%S", "minute": "%H:%M", "hour": "%b %d %H:00", "day": "%b %d"}
 
 
 @dataclass
@@ -105,6 +117,18 @@ class CampaignAnalytics:
             )
             for i, label in enumerate(series.labels)
         ]
+
+    @property
+    def status_breakdown(self) -> str:
+        """“1 running · 1 completed”, like Campaign.status_breakdown, without a query."""
+        counts: dict[str, int] = {}
+        for row in self.channels:
+            counts[row.channel.status] = counts.get(row.channel.status, 0) + 1
+        return " · ".join(
+            f"{counts[status]} {status.label.lower()}"
+            for status in Channel.Status
+            if status in counts
+        )
 
     @property
     def any_running(self) -> bool:
@@ -186,11 +210,11 @@ def bucket_unit(*, start: datetime | None, end: datetime) -> str:
 
 
 def bucket_steps(unit: str, *, first: datetime, last: datetime) -> list[datetime]:
-    step = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
-    steps, at = [], first
+    """Every bucket from the one before `first` (where the running totals are 0) to `last`."""
+    steps, at = [], first - STEPS[unit]
     while at <= last:
         steps.append(at)
-        at += step[unit]
+        at += STEPS[unit]
     return steps
 
 
@@ -213,7 +237,7 @@ def progress_series(*, channels: list[Channel]) -> Series:
         counts[channel_id, bucket] = n
     buckets = sorted({bucket for _, bucket in counts})
     steps = bucket_steps(unit, first=buckets[0], last=buckets[-1]) if buckets else []
-    fmt = "%H:%M" if unit == "minute" else "%b %d %H:00" if unit == "hour" else "%b %d"
+    fmt = LABEL_FORMATS[unit]
     per_bucket = {c.pk: [counts.get((c.pk, at), 0) for at in steps] for c in channels}
     return Series(
         unit=unit,

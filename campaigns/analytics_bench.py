@@ -78,15 +78,16 @@ def insert_deliveries(channel, *, first: int, last: int, started) -> None:
     times = [started + timedelta(minutes=5 * step) for step in range(12)]
     time_case = " ".join(f"WHEN {n} THEN %s" for n in range(len(times)))
     adapt = connection.ops.adapt_datetimefield_value
+    # The statement has parameters, so its modulo operators are written "%%".
     table = Delivery._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (channel_id, contact_id, state, outcome, converted, "  # noqa: S608
             "provider_id, error, created_at, finished_at) "
             f"SELECT {int(channel.pk)}, i, "
-            f"CASE WHEN i % {len(outcomes)} = {len(outcomes) - 1} THEN 'failed' ELSE 'done' END, "
-            f"CASE i % {len(outcomes)} {outcome_case} END, i % 25 = 0, '', '', "
-            f"CASE i % 12 {time_case} END, CASE i % 12 {time_case} END "
+            f"CASE WHEN i %% {len(outcomes)} = {len(outcomes) - 1} THEN 'failed' ELSE 'done' END, "
+            f"CASE i %% {len(outcomes)} {outcome_case} END, i %% 25 = 0, '', '', "
+            f"CASE i %% 12 {time_case} END, CASE i %% 12 {time_case} END "
             f"FROM {series_sql(first, last)}",
             [adapt(t) for t in times] * 2,
         )

@@ -15,7 +15,8 @@
       data: {
         labels: data.labels,
         datasets: data.progress.map((set) => ({
-          label: set.label, data: set.data, tension: 0.2, pointRadius: 0, borderWidth: 2,
+          label: set.label, data: set.data, tension: 0.2, borderWidth: 2,
+          pointRadius: data.labels.length > 60 ? 0 : 2,
         })),
       },
       options: {

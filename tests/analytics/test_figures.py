@@ -169,11 +169,11 @@ def test_it_buckets_progress_per_minute_with_a_running_total():
     series = analytics.campaign_analytics(campaign=channel.campaign).series
 
     assert series.unit == "minute"
-    assert len(series.labels) == 3
-    assert series.per_bucket[channel.pk] == [3, 0, 2]
-    assert series.cumulative[channel.pk] == [3, 3, 5]
-    assert series.per_bucket[other.pk] == [0, 1, 0]
-    assert series.cumulative[other.pk] == [0, 1, 1]
+    assert len(series.labels) == 4  # the minute before the first delivery, at zero, first
+    assert series.per_bucket[channel.pk] == [0, 3, 0, 2]
+    assert series.cumulative[channel.pk] == [0, 3, 3, 5]
+    assert series.per_bucket[other.pk] == [0, 0, 1, 0]
+    assert series.cumulative[other.pk] == [0, 0, 1, 1]
 
 
 def test_it_buckets_a_long_run_by_hour():
@@ -185,7 +185,18 @@ def test_it_buckets_a_long_run_by_hour():
     series = analytics.campaign_analytics(campaign=channel.campaign).series
     assert series.unit == "hour"
     assert series.cumulative[channel.pk][-1] == 2
-    assert len(series.labels) in (20, 21)
+    assert len(series.labels) in (21, 22)
+
+
+def test_it_buckets_a_short_run_by_second():
+    channel = ChannelFactory()
+    start = timezone.now().replace(microsecond=0) - timedelta(seconds=30)
+    build_ledger(channel, [(DONE, "delivered")] * 2, at=start)
+    build_ledger(channel, [(DONE, "delivered")], at=start + timedelta(seconds=2))
+    put_channel_in(channel, Channel.Status.COMPLETED, started_at=start, finished_at=start)
+    series = analytics.campaign_analytics(campaign=channel.campaign).series
+    assert series.unit == "second"
+    assert series.cumulative[channel.pk] == [0, 2, 2, 3]
 
 
 def test_it_gives_the_charts_the_same_numbers_as_the_tables():
