@@ -11,6 +11,7 @@ opened ten times is one delivered contact.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import accumulate
@@ -132,7 +133,12 @@ class CampaignAnalytics:
 
     @property
     def any_running(self) -> bool:
-        return any(row.channel.status == Channel.Status.RUNNING for row in self.channels)
+        """Whether figures can still change: a channel runs, or a paused one has calls out."""
+        return any(
+            row.channel.status == Channel.Status.RUNNING
+            or (row.channel.status == Channel.Status.PAUSED and row.channel.in_flight)
+            for row in self.channels
+        )
 
 
 def outcome_label(outcome: str) -> str:
@@ -296,6 +302,46 @@ def mix_data(*, analytics: CampaignAnalytics) -> dict:
             for name in names
         ],
     }
+
+
+RESULT_HEADER = [
+    "contact name",
+    "phone",
+    "email",
+    "channel",
+    "kind",
+    "state",
+    "outcome",
+    "converted",
+    "created",
+    "finished",
+]
+RESULT_COLUMNS = (
+    "contact__name",
+    "contact__phone",
+    "contact__email",
+    "channel__name",
+    "channel__kind",
+    "state",
+    "outcome",
+    "converted",
+    "created_at",
+    "finished_at",
+)
+
+
+def result_rows(*, deliveries: models.QuerySet[Delivery]) -> Iterator[list]:
+    """The results CSV: a header, then a row per delivery, read 2,000 at a time (streamed)."""
+    yield RESULT_HEADER
+    columns = deliveries.order_by("pk").values_list(*RESULT_COLUMNS)
+    for row in columns.iterator(chunk_size=2000):
+        *head, converted, created, finished = row
+        yield [
+            *head,
+            "yes" if converted else "no",
+            created.isoformat(),
+            finished.isoformat() if finished else "",
+        ]
 
 
 def with_conversion_rate(queryset: models.QuerySet[Campaign]) -> models.QuerySet[Campaign]:

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.views.decorators.http import require_safe
 from django_htmx.http import HttpResponseStopPolling
 
 from channels.models import Delivery
@@ -13,31 +14,6 @@ from channels.models import Delivery
 from . import analytics
 from .exporting import csv_response
 from .models import Campaign
-
-RESULT_HEADER = [
-    "contact name",
-    "phone",
-    "email",
-    "channel",
-    "kind",
-    "state",
-    "outcome",
-    "converted",
-    "created",
-    "finished",
-]
-RESULT_COLUMNS = (
-    "contact__name",
-    "contact__phone",
-    "contact__email",
-    "channel__name",
-    "channel__kind",
-    "state",
-    "outcome",
-    "converted",
-    "created_at",
-    "finished_at",
-)
 
 
 def get_campaign_for(request: HttpRequest, pk: int, *, perm: str) -> Campaign:
@@ -48,20 +24,7 @@ def get_campaign_for(request: HttpRequest, pk: int, *, perm: str) -> Campaign:
     return campaign
 
 
-def result_rows(deliveries):
-    """The header, then one row per delivery, read 2,000 rows at a time."""
-    yield RESULT_HEADER
-    columns = deliveries.order_by("pk").values_list(*RESULT_COLUMNS)
-    for row in columns.iterator(chunk_size=2000):
-        *head, converted, created, finished = row
-        yield [
-            *head,
-            "yes" if converted else "no",
-            created.isoformat(),
-            finished.isoformat() if finished else "",
-        ]
-
-
+@require_safe
 def analytics_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_campaign_for(request, campaign_id, perm="campaigns.view_campaign")
     data = analytics.campaign_analytics(campaign=campaign)
@@ -78,7 +41,11 @@ def analytics_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return HttpResponse(html) if data.any_running else HttpResponseStopPolling(html)
 
 
+@require_safe
 def export_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_campaign_for(request, campaign_id, perm="channels.view_delivery")
     deliveries = Delivery.objects.filter(channel__campaign=campaign)
-    return csv_response(result_rows(deliveries), filename=f"campaign-{campaign.pk}-results.csv")
+    return csv_response(
+        analytics.result_rows(deliveries=deliveries),
+        filename=f"campaign-{campaign.pk}-results.csv",
+    )

@@ -8,9 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from campaigns.analytics_views import result_rows
+from campaigns.analytics import result_rows
 from campaigns.exporting import csv_response
 
 from . import conversions, remarketing
@@ -46,10 +46,13 @@ def next_url(request: HttpRequest, default: str) -> str:
     return target if target and safe else default
 
 
+@require_safe
 def export_channel(request: HttpRequest, channel_id: int) -> HttpResponse:
     channel = get_channel_for(request, channel_id, perm="channels.view_delivery")
     deliveries = Delivery.objects.filter(channel=channel)
-    return csv_response(result_rows(deliveries), filename=f"channel-{channel.pk}-results.csv")
+    return csv_response(
+        result_rows(deliveries=deliveries), filename=f"channel-{channel.pk}-results.csv"
+    )
 
 
 @require_POST
@@ -74,9 +77,10 @@ def upload_conversions(request: HttpRequest, channel_id: int) -> HttpResponse:
     channel = get_channel_for(request, channel_id, perm="channels.change_channel")
     if channel.campaign.status == "archived":
         return HttpResponse(Channel.ARCHIVED_CAMPAIGN_MESSAGE, status=409)
-    form = ConversionUploadForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = ConversionUploadForm(request.POST, request.FILES) if posted else ConversionUploadForm()
     report = None
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         text = form.cleaned_data["text"]
         report = conversions.mark_converted_from_list(channel=channel, text=text, by=request.user)
         form = ConversionUploadForm()
@@ -94,7 +98,7 @@ def remarket(request: HttpRequest, channel_id: int) -> HttpResponse:
     source = get_channel_for(request, channel_id, perm="channels.add_channel")
     if refusal := remarketing.refusal(source=source):
         return refused(request, source, refusal)
-    form = RemarketForm(request.POST or None, source=source)
+    form = RemarketForm(request.POST if request.method == "POST" else None, source=source)
     if request.method == "POST" and form.is_valid():
         try:
             channel = remarketing.create_follow_up(

@@ -71,6 +71,18 @@ def test_it_polls_while_a_channel_runs(viewer_client):
     assert "<html" not in html
 
 
+def test_it_polls_a_paused_channel_until_its_calls_in_flight_finish(viewer_client):
+    channel = ChannelFactory(kind=Channel.Kind.AI_VOICE)
+    build_ledger(channel, [(Delivery.State.SENDING, "")])
+    put_channel_in(channel, Channel.Status.PAUSED)
+    assert viewer_client.get(url_of(channel.campaign), **HTMX).status_code == 200
+    Delivery.objects.filter(channel=channel).update(state="done", outcome="answered")
+    from channels import dispatch
+
+    dispatch.recount(channel_id=channel.pk)
+    assert viewer_client.get(url_of(channel.campaign), **HTMX).status_code == 286
+
+
 def test_it_stops_polling_when_nothing_runs(viewer_client):
     channel = finished_voice_channel()
     response = viewer_client.get(url_of(channel.campaign), **HTMX)
@@ -156,3 +168,8 @@ def test_it_keeps_a_fixed_number_of_queries_whatever_the_ledger(viewer_client):
     # Session, user, the user's and the groups' permissions; then the campaign, its
     # channels (with their counters) and one grouped query for the progress series.
     assert many == 7
+
+
+def test_it_only_answers_get(manager_client):
+    channel = ChannelFactory()
+    assert manager_client.post(url_of(channel.campaign)).status_code == 405

@@ -111,3 +111,13 @@ def test_it_needs_the_view_permission(client):
 def test_it_answers_404_for_a_missing_channel_or_campaign(viewer_client):
     assert viewer_client.get("/channels/999999/results.csv").status_code == 404
     assert viewer_client.get("/campaigns/999999/analytics/results.csv").status_code == 404
+
+
+def test_it_only_answers_get(viewer_client):
+    channel = ChannelFactory()
+    assert (
+        viewer_client.post(reverse("channels:export_results", args=[channel.pk])).status_code
+        == 405
+    )
+    url = reverse("campaigns:export_results", args=[channel.campaign.pk])
+    assert viewer_client.post(url).status_code == 405
