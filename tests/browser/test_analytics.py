@@ -114,3 +114,36 @@ def test_it_shows_charts_and_remarkets_no_answer_to_sms(
         "?.data.labels.includes('No-answer SMS')"
     )
     screenshot("analytics-follow-up-completed")
+
+
+def test_it_marks_conversions_from_an_uploaded_list(
+    page, live_server, sign_in, manager, screenshot, tmp_path
+):
+    from tests.factories import build_ledger, put_channel_in
+
+    channel = ChannelFactory(name="Spring texts")
+    won, lost, skipped = build_ledger(
+        channel,
+        [
+            (Delivery.State.DONE, "delivered"),
+            (Delivery.State.DONE, "delivered"),
+            (Delivery.State.SKIPPED, ""),
+        ],
+    )
+    put_channel_in(channel, Channel.Status.COMPLETED, audience_size=3)
+    upload = tmp_path / "won.csv"
+    upload.write_text(f"email\n{won.contact.email}\n{skipped.contact.email}\nnobody@example.com\n")
+
+    sign_in(manager)
+    page.goto(f"{live_server.url}/campaigns/{channel.campaign_id}/analytics/")
+    page.get_by_role("link", name="Upload conversions").click()
+    page.get_by_label("List of phones or emails").set_input_files(str(upload))
+    page.get_by_role("button", name="Mark converted").click()
+    report = page.get_by_role("status")
+    expect(report).to_contain_text("1 marked converted")
+    expect(report).to_contain_text("1 matched but not contacted")
+    expect(report).to_contain_text("1 unknown")
+    screenshot("conversions-uploaded")
+    page.get_by_role("link", name="Back to the analytics").click()
+    row = page.get_by_role("row", name=re.compile("Spring texts"))
+    expect(row.locator('[data-figure="rate"]')).to_have_text("50.0%")
