@@ -11,11 +11,14 @@ opened ten times is one delivered contact.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import reduce
 from itertools import accumulate
 
+from django.core.cache import cache
 from django.db import models
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, NullIf, Trunc
@@ -40,6 +43,9 @@ STEPS = {
     "hour": timedelta(hours=1),
     "day": timedelta(days=1),
 }
+# No claim transaction stays open this long, so buckets older than this are final.
+SETTLE = timedelta(seconds=60)
+SERIES_CACHE_SECONDS = 24 * 3600
 LABEL_FORMATS = {"second": "%H:%M:%S", "minute": "%H:%M", "hour": "%b %d %H:00", "day": "%b %d"}
 
 
@@ -224,27 +230,83 @@ def bucket_steps(unit: str, *, first: datetime, last: datetime) -> list[datetime
     return steps
 
 
-def progress_series(*, channels: list[Channel]) -> Series:
-    """Deliveries per bucket and cumulative, per channel, in one grouped query."""
-    started = [c.started_at for c in channels if c.started_at]
-    now = timezone.now()
-    ends = [c.finished_at or now for c in channels if c.started_at]
-    unit = bucket_unit(start=min(started, default=None), end=max(ends, default=now))
+def series_cache_key(channel: Channel, unit: str) -> str:
+    # The creation time tells apart channels that reuse a deleted channel's id.
+    return f"herald:series:{channel.pk}:{channel.created_at.timestamp()}:{unit}"
+
+
+def bucket_counts(*, channels: list[Channel], unit: str, now: datetime) -> dict[int, dict]:
+    """channel id -> {bucket: deliveries}, reading only what the cache does not hold.
+
+    A delivery's `created_at` is set once, when it is claimed, so a bucket that ended before
+    every transaction still open can have begun never changes. Those closed buckets are kept
+    in the cache; each call counts only the rows after them, a short range of the
+    (channel, created_at) index, in one grouped query for all channels. So a poll costs the
+    same with ten deliveries or a million.
+    """
+    if not channels:
+        return {}
+    closed_until = truncate(now - SETTLE, unit)
+    cached = cache.get_many([series_cache_key(c, unit) for c in channels])
+    known: dict[int, dict] = {}
+    ranges = []
+    for channel in channels:
+        entry = cached.get(series_cache_key(channel, unit))
+        known[channel.pk] = dict(entry["counts"]) if entry else {}
+        ranges.append(
+            models.Q(channel_id=channel.pk, created_at__gte=entry["until"])
+            if entry
+            else models.Q(channel_id=channel.pk)
+        )
     rows = (
-        Delivery.objects.filter(channel_id__in=[c.pk for c in channels])
+        Delivery.objects.filter(reduce(operator.or_, ranges))
         .annotate(bucket=Trunc("created_at", unit))
         .values_list("channel_id", "bucket")
         # COUNT(*) rather than COUNT(id): the (channel, created_at) index covers the query.
         .annotate(n=models.Count("*"))
-        .order_by("bucket")
+        .order_by()
     )
-    counts: dict[tuple[int, datetime], int] = {}
+    fresh: dict[int, dict] = {c.pk: {} for c in channels}
     for channel_id, bucket, n in rows:
-        counts[channel_id, bucket] = n
-    buckets = sorted({bucket for _, bucket in counts})
+        fresh[channel_id][bucket] = n
+    for channel in channels:
+        known[channel.pk].update(fresh[channel.pk])
+    cache.set_many(
+        {
+            series_cache_key(channel, unit): {
+                "until": closed_until,
+                "counts": {b: n for b, n in known[channel.pk].items() if b < closed_until},
+            }
+            for channel in channels
+        },
+        timeout=SERIES_CACHE_SECONDS,
+    )
+    return known
+
+
+def truncate(at: datetime, unit: str) -> datetime:
+    """`at` cut down to the start of its bucket, in the current time zone, as Trunc does."""
+    local = timezone.localtime(at).replace(microsecond=0)
+    if unit != "second":
+        local = local.replace(second=0)
+    if unit in ("hour", "day"):
+        local = local.replace(minute=0)
+    if unit == "day":
+        local = local.replace(hour=0)
+    return local
+
+
+def progress_series(*, channels: list[Channel]) -> Series:
+    """Deliveries per bucket and cumulative, per channel (one query, see bucket_counts)."""
+    started = [c.started_at for c in channels if c.started_at]
+    now = timezone.now()
+    ends = [c.finished_at or now for c in channels if c.started_at]
+    unit = bucket_unit(start=min(started, default=None), end=max(ends, default=now))
+    counts = bucket_counts(channels=channels, unit=unit, now=now)
+    buckets = sorted({bucket for per_channel in counts.values() for bucket in per_channel})
     steps = bucket_steps(unit, first=buckets[0], last=buckets[-1]) if buckets else []
     fmt = LABEL_FORMATS[unit]
-    per_bucket = {c.pk: [counts.get((c.pk, at), 0) for at in steps] for c in channels}
+    per_bucket = {c.pk: [counts[c.pk].get(at, 0) for at in steps] for c in channels}
     return Series(
         unit=unit,
         labels=[timezone.localtime(at).strftime(fmt) for at in steps],

@@ -132,10 +132,16 @@ def build_campaign(*, channels: int, deliveries: int, name: str):
     return campaign
 
 
-def time_partial(client: Client, campaign) -> tuple[float, int]:
-    """Median milliseconds of the figures partial over ROUNDS, and its query count."""
+def time_partial(client: Client, campaign) -> tuple[float, float, int]:
+    """Milliseconds of the first call, the median of the next ROUNDS, and the query count.
+
+    The first call reads the whole ledger for the progress series; later ones (the polls)
+    read only its open buckets (campaigns.analytics.bucket_counts).
+    """
     url = reverse("campaigns:analytics", args=[campaign.pk])
-    client.get(url, HTTP_HX_REQUEST="true")  # warm caches and the connection
+    start = time.perf_counter()
+    client.get(url, HTTP_HX_REQUEST="true")
+    first_ms = (time.perf_counter() - start) * 1000
     timings = []
     for _ in range(ROUNDS):
         start = time.perf_counter()
@@ -144,11 +150,14 @@ def time_partial(client: Client, campaign) -> tuple[float, int]:
         assert response.status_code in (200, 286), response.status_code
     with CaptureQueriesContext(connection) as captured:
         client.get(url, HTTP_HX_REQUEST="true")
-    return statistics.median(timings), len(captured)
+    return first_ms, statistics.median(timings), len(captured)
 
 
 def bench_analytics(*, deliveries: int) -> dict:
-    """{"big_ms", "small_ms", "queries_big", "queries_small"} for the Analytics partial."""
+    """{"big_ms", "small_ms", "queries_big", "queries_small"} for the Analytics partial.
+
+    Also "big_first_ms": the big campaign's first, uncached call.
+    """
     from django.contrib.auth.models import User
 
     from campaigns import roles
@@ -160,9 +169,10 @@ def bench_analytics(*, deliveries: int) -> dict:
     with override_settings(ALLOWED_HOSTS=["testserver"], DEBUG=False):
         client = Client()
         client.force_login(user)
-        big_ms, queries_big = time_partial(client, big)
-        small_ms, queries_small = time_partial(client, small)
+        big_first_ms, big_ms, queries_big = time_partial(client, big)
+        _, small_ms, queries_small = time_partial(client, small)
     return {
+        "big_first_ms": round(big_first_ms, 2),
         "big_ms": round(big_ms, 2),
         "small_ms": round(small_ms, 2),
         "queries_big": queries_big,

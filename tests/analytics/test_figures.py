@@ -209,3 +209,24 @@ def test_it_gives_the_charts_the_same_numbers_as_the_tables():
     assert mix["answered"] == [1] and mix["no_answer"] == [1] and mix["skipped"] == [1]
     assert chart["progress"][0]["data"][-1] == 3
     assert chart["mix"]["channels"] == [channel.name]
+
+
+def test_it_rereads_only_the_open_buckets_of_the_ledger():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    channel = ChannelFactory()
+    start = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=20)
+    build_ledger(channel, [(DONE, "delivered")] * 4, at=start)
+    put_channel_in(channel, Channel.Status.RUNNING, started_at=start)
+    first = analytics.campaign_analytics(campaign=channel.campaign).series
+    assert first.cumulative[channel.pk][-1] == 4
+
+    build_ledger(channel, [(DONE, "delivered")] * 3)  # claimed just now
+    with CaptureQueriesContext(connection) as captured:
+        second = analytics.campaign_analytics(campaign=channel.campaign).series
+    series_sql = [q["sql"] for q in captured if "GROUP BY" in q["sql"]]
+    assert len(series_sql) == 1 and '"created_at" >=' in series_sql[0]
+    assert second.cumulative[channel.pk][-1] == 7
+    assert second.per_bucket[channel.pk][1] == 4  # the closed bucket, from the cache
+    assert sum(second.per_bucket[channel.pk]) == Delivery.objects.filter(channel=channel).count()
