@@ -111,17 +111,18 @@ class CampaignAnalytics:
     series: Series
 
     @property
-    def series_rows(self) -> list[tuple[str, list[tuple[int, int]]]]:
-        """The progress table: (time, [(deliveries, cumulative) per channel])."""
+    def series_rows(self) -> list[tuple[str, list[str]]]:
+        """The progress table: (time, ["deliveries (cumulative)" per channel]).
+
+        Formatted here rather than in the template: it can have thousands of cells.
+        """
         series = self.series
+        columns = [
+            (series.per_bucket[row.channel.pk], series.cumulative[row.channel.pk])
+            for row in self.channels
+        ]
         return [
-            (
-                label,
-                [
-                    (series.per_bucket[row.channel.pk][i], series.cumulative[row.channel.pk][i])
-                    for row in self.channels
-                ],
-            )
+            (label, [f"{per[i]:,} ({total[i]:,})" for per, total in columns])
             for i, label in enumerate(series.labels)
         ]
 

@@ -26,3 +26,9 @@ def follow_up_description(channel: Channel) -> str:
 def get_count(counts: dict, key: str) -> dict:
     """`form.counts|get_count:"no_answer"` -> {"all": n, "unconverted": n}."""
     return counts.get(key, {"all": 0, "unconverted": 0})
+
+
+@register.filter
+def num(value: int | None) -> str:
+    """1204 -> "1,204": like humanize's intcomma, cheap enough for a table of a thousand cells."""
+    return "" if value is None else f"{int(value):,}"
