@@ -3,7 +3,9 @@
 The headline figures come from each channel's counters, which the engine keeps equal to its
 ledger in the same transaction as every delivery change (SPEC G3), so they cost nothing
 however many deliveries there are. Only the progress over time reads the ledger: one
-grouped query for the whole campaign, answered from the (channel, created_at) index.
+grouped query for the whole campaign on the (channel, created_at) index, counting
+deliveries by when they were claimed, with the buckets that can no longer change kept in
+the cache so that a poll reads only the last minute or so (`bucket_counts`).
 
 Everything counts deliveries, one per (channel, contact), never provider events: an email
 opened ten times is one delivered contact.
