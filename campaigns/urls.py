@@ -2,7 +2,7 @@ from django.urls import path
 
 from channels import views as channel_views
 
-from . import views
+from . import analytics_urls, views
 
 app_name = "campaigns"
 
@@ -19,3 +19,6 @@ urlpatterns = [
     # A channel is created inside its campaign; every other channel URL is under /channels/.
     path("<int:pk>/channels/new/", channel_views.create, name="add_channel"),
 ]
+
+# The Analytics section (campaigns/analytics_urls.py).
+urlpatterns += analytics_urls.urlpatterns

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import results_urls, views
 
 app_name = "channels"
 
@@ -12,3 +12,6 @@ urlpatterns = [
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/remove/", views.remove, name="remove"),
 ]
+
+# A channel's results: CSV, conversions, remarketing (channels/results_urls.py).
+urlpatterns += results_urls.urlpatterns

@@ -122,3 +122,32 @@ def put_channel_in(channel: Channel, status: str, **fields) -> Channel:
     Channel.objects.filter(pk=channel.pk).update(status=status, **{**implied, **fields})
     channel.refresh_from_db()
     return channel
+
+
+def build_ledger(channel: Channel, rows: list[tuple], *, at=None) -> list[Delivery]:
+    """Test set-up: one delivery per row to a new contact of the campaign's list.
+
+    A row is (state, outcome) or (state, outcome, converted). The channel's counters are
+    then set from the ledger, as the engine keeps them (channels.dispatch.recount).
+    """
+    from channels import dispatch
+
+    at = at or timezone.now()
+    contacts = ContactFactory.create_batch(len(rows))
+    channel.campaign.contact_list.add_contacts([c.pk for c in contacts])
+    deliveries = Delivery.objects.bulk_create(
+        Delivery(
+            channel=channel,
+            contact=contact,
+            state=row[0],
+            outcome=row[1],
+            converted=row[2] if len(row) > 2 else False,
+            converted_at=at if len(row) > 2 and row[2] else None,
+            created_at=at,
+            finished_at=None if row[0] == Delivery.State.SENDING else at,
+        )
+        for contact, row in zip(contacts, rows, strict=True)
+    )
+    dispatch.recount(channel_id=channel.pk)
+    channel.refresh_from_db()
+    return deliveries

@@ -1,0 +1,129 @@
+"""Remarketing: a follow-up channel whose audience is chosen from a finished channel's results.
+
+The audience is frozen at creation: `AudienceMember` rows copied from the source's ledger in
+one INSERT … SELECT, so a million contacts never pass through Python and later changes to
+the source's ledger cannot reach the follow-up. Opted-out contacts are copied like any
+other; the engine skips them when the follow-up runs, as it does for every channel.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, models, transaction
+
+from .models import AudienceMember, Channel, Delivery, InvalidTransition
+
+# Ledger states without a provider outcome that can still be followed up.
+STATE_CHOICES = (Delivery.State.INTERRUPTED, Delivery.State.SKIPPED)
+NOT_FINISHED_MESSAGE = "Only a completed or stopped channel can be remarketed; this one is {}."
+
+
+def outcome_choices(*, channel: Channel) -> list[str]:
+    """What a follow-up can be chosen by: the kind's outcomes, then the outcome-less states."""
+    return [*Channel.OUTCOMES[channel.kind], *STATE_CHOICES]
+
+
+def audience_counts(*, channel: Channel) -> dict[str, dict[str, int]]:
+    """choice -> {"all": n, "unconverted": n}, from one grouped query over the ledger."""
+    rows = (
+        Delivery.objects.filter(channel=channel)
+        .values_list("state", "outcome")
+        .annotate(
+            n=models.Count("*"), unconverted=models.Count("id", filter=models.Q(converted=False))
+        )
+        .order_by()
+    )
+    counts = {choice: {"all": 0, "unconverted": 0} for choice in outcome_choices(channel=channel)}
+    for state, outcome, n, unconverted in rows:
+        key = outcome or (state if state in STATE_CHOICES else "")
+        if key:
+            entry = counts.setdefault(key, {"all": 0, "unconverted": 0})
+            entry["all"] += n
+            entry["unconverted"] += unconverted
+    return counts
+
+
+def chosen_deliveries(
+    *, source: Channel, outcomes: list[str], unconverted_only: bool
+) -> models.QuerySet:
+    states = [choice for choice in outcomes if choice in STATE_CHOICES]
+    answered = [choice for choice in outcomes if choice not in STATE_CHOICES]
+    picked = models.Q(outcome__in=answered) | models.Q(outcome="", state__in=states)
+    deliveries = Delivery.objects.filter(picked, channel=source)
+    return deliveries.filter(converted=False) if unconverted_only else deliveries
+
+
+def refusal(*, source: Channel) -> str:
+    """Why `source` cannot be remarketed now, or ""."""
+    if source.campaign.status == "archived":
+        return Channel.ARCHIVED_CAMPAIGN_MESSAGE
+    if not source.is_finished:
+        return NOT_FINISHED_MESSAGE.format(source.get_status_display().lower())
+    return ""
+
+
+def create_follow_up(
+    *, source: Channel, channel: Channel, outcomes: list[str], unconverted_only: bool, by=None
+) -> Channel:
+    """Save `channel` (validated, unsaved) as a Ready follow-up of `source`, audience frozen."""
+    from campaigns.models import ActivityEvent, Campaign
+
+    with transaction.atomic():
+        # Campaign, then channel: the lock order of every transition.
+        campaign = Campaign.objects.select_for_update().get(pk=source.campaign_id)
+        locked = Channel.objects.select_for_update().get(pk=source.pk)
+        locked.campaign = campaign
+        if message := refusal(source=locked):
+            raise InvalidTransition(message)
+        channel.campaign = campaign
+        channel.source_channel = locked
+        channel.source_outcomes = list(outcomes)
+        channel.source_unconverted_only = unconverted_only
+        channel.save()
+        size = copy_audience(
+            channel=channel,
+            deliveries=chosen_deliveries(
+                source=locked, outcomes=outcomes, unconverted_only=unconverted_only
+            ),
+        )
+        Channel.objects.filter(pk=channel.pk).update(audience_size=size)
+        channel.audience_size = size
+        ActivityEvent.record(
+            actor=by,
+            action="remarket",
+            campaign=campaign,
+            channel=channel,
+            to_status=channel.status,
+            message=f"{describe_follow_up(channel=channel)} · {size} contacts",
+        )
+    return channel
+
+
+def copy_audience(*, channel: Channel, deliveries: models.QuerySet) -> int:
+    """INSERT … SELECT the deliveries' contacts as the channel's audience; return how many."""
+    select = (
+        deliveries.order_by("id")
+        # Both columns as annotations, in this order: the SELECT lists them as annotated.
+        .annotate(
+            new_channel=models.Value(channel.pk, output_field=models.BigIntegerField()),
+            member=models.F("contact_id"),
+        )
+        .values_list("new_channel", "member")
+    )
+    sql, params = select.query.sql_with_params()
+    table = AudienceMember._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} (channel_id, contact_id) {sql}", params)  # noqa: S608
+    return AudienceMember.objects.filter(channel=channel).count()
+
+
+def describe_follow_up(*, channel: Channel) -> str:
+    """“Follow-up of AI Voice · no answer, voicemail” for a remarketing channel, else ""."""
+    if not channel.is_remarketing:
+        return ""
+    source = channel.source_channel
+    parts = [f"Follow-up of {source.get_kind_display()}" if source else "Follow-up"]
+    if channel.source_outcomes:
+        parts.append(", ".join(o.replace("_", " ") for o in channel.source_outcomes))
+    if channel.source_unconverted_only:
+        parts.append("not converted")
+    return " · ".join(parts)

@@ -1,0 +1,88 @@
+"""Forms of the results pages: a follow-up channel, and an uploaded list of conversions."""
+
+from __future__ import annotations
+
+from django import forms
+
+from .models import Channel
+from .remarketing import audience_counts, outcome_choices
+
+CONTENT_FIELDS = [
+    "voice_script",
+    "caller_id",
+    "sms_template",
+    "sms_sender",
+    "email_subject",
+    "email_body",
+    "email_from",
+]
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class RemarketForm(forms.ModelForm):
+    """Whom to follow up (outcomes of the source), then the new channel like any other.
+
+    Validation is the model's: `Channel.clean()` and the template validators run through
+    the ModelForm's `full_clean` on an instance already bound to the source's campaign.
+    """
+
+    outcomes = forms.MultipleChoiceField(label="Follow up on", widget=forms.CheckboxSelectMultiple)
+    unconverted_only = forms.BooleanField(label="Not converted only", required=False)
+
+    class Meta:
+        model = Channel
+        fields = ["kind", "name", *CONTENT_FIELDS, "max_per_second", "max_concurrent"]
+        widgets = {
+            "voice_script": forms.Textarea(attrs={"rows": 3}),
+            "sms_template": forms.Textarea(attrs={"rows": 3}),
+            "email_body": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, source: Channel, **kwargs) -> None:
+        kwargs.setdefault("instance", Channel(campaign=source.campaign))
+        super().__init__(*args, **kwargs)
+        self.source = source
+        self.counts = audience_counts(channel=source)
+        self.fields["outcomes"].choices = [
+            (choice, f"{choice} {self.counts[choice]['all']:,}")
+            for choice in outcome_choices(channel=source)
+        ]
+        if not self.is_bound:
+            self.initial.setdefault("name", f"Follow-up of {source.name}")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        outcomes = data.get("outcomes") or []
+        key = "unconverted" if data.get("unconverted_only") else "all"
+        if outcomes and not sum(self.counts.get(o, {}).get(key, 0) for o in outcomes):
+            self.add_error("outcomes", "No contact has these outcomes; choose others.")
+        return data
+
+    @property
+    def chosen_count(self) -> int:
+        data = getattr(self, "cleaned_data", {})
+        key = "unconverted" if data.get("unconverted_only") else "all"
+        return sum(self.counts.get(o, {}).get(key, 0) for o in data.get("outcomes") or [])
+
+
+class ConversionUploadForm(forms.Form):
+    file = forms.FileField(
+        label="List of phones or emails",
+        required=False,
+        help_text="A text or CSV file; every cell that is a phone or an email counts.",
+    )
+    addresses = forms.CharField(
+        label="Or paste them, one a line", widget=forms.Textarea(attrs={"rows": 6}), required=False
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        upload = data.get("file")
+        if upload and upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("The file is larger than 20 MB; split it.")
+        text = upload.read().decode("utf-8-sig", errors="replace") if upload else ""
+        text += "\n" + (data.get("addresses") or "")
+        if not text.strip():
+            raise forms.ValidationError("Upload a file or paste at least one phone or email.")
+        data["text"] = text
+        return data

@@ -1,0 +1,149 @@
+"""Analytics and remarketing in a real browser, with a real db_worker running the channels."""
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from campaigns.models import Contact
+from channels.models import Channel, Delivery
+from tests.channels.workers import Workers
+from tests.factories import CampaignFactory, ChannelFactory, ContactListFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AUDIENCE = 60
+
+
+@pytest.fixture
+def workers(tmp_path):
+    pool = Workers(tmp_path, HERALD_SIMULATOR_LATENCY="ai_voice=0.01,sms=0,email=0")
+    pool.start(1)
+    yield pool
+    pool.stop_all()
+
+
+def wait_until_completed(channel: Channel, workers: Workers, timeout: float = 90) -> Channel:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        channel.refresh_from_db()
+        if channel.status == Channel.Status.COMPLETED:
+            return channel
+        time.sleep(0.2)
+    raise AssertionError(f"{channel} did not complete; worker logs:\n{workers.logs()}")
+
+
+def test_it_shows_charts_and_remarkets_no_answer_to_sms(
+    page, live_server, sign_in, manager, screenshot, workers
+):
+    contacts = Contact.objects.bulk_create(
+        Contact(name=f"Person {i}", phone=f"+1202555{i:04d}", email=f"p{i}@example.com")
+        for i in range(AUDIENCE)
+    )
+    contact_list = ContactListFactory(name="Browser list")
+    contact_list.add_contacts([c.pk for c in contacts])
+    campaign = CampaignFactory(name="Spring drive", contact_list=contact_list)
+    voice = ChannelFactory(
+        campaign=campaign, kind=Channel.Kind.AI_VOICE, name="Spring calls", max_concurrent=10
+    )
+    voice.start(by=manager)
+    voice = wait_until_completed(voice, workers)
+    no_answer = Delivery.objects.filter(channel=voice, outcome="no_answer").count()
+    assert 0 < no_answer < AUDIENCE
+
+    sign_in(manager)
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/analytics/")
+    expect(page.get_by_role("heading", name="Analytics · Spring drive")).to_be_visible()
+    expect(page.locator("canvas#progress-chart")).to_be_visible()
+    expect(page.locator("canvas#mix-chart")).to_be_visible()
+    assert page.evaluate("typeof Chart") == "function"
+    page.wait_for_function(
+        "Chart.getChart(document.getElementById('progress-chart')) !== undefined"
+        " && Chart.getChart(document.getElementById('mix-chart')) !== undefined"
+    )
+    table = page.get_by_role("table", name=re.compile("Audience and results per channel"))
+    expect(table).to_be_visible()
+    row = table.get_by_role("row", name=re.compile("Spring calls"))
+    expect(row).to_contain_text("Completed")
+    expect(row).to_contain_text(str(AUDIENCE))
+    outcomes = page.get_by_role("table", name="Outcomes of Spring calls")
+    expect(outcomes.locator('tr[data-outcome="no_answer"]')).to_contain_text(str(no_answer))
+    screenshot("analytics-voice-completed")
+
+    page.get_by_role("link", name="Remarket").click()
+    expect(page.get_by_role("heading", name=re.compile("Remarket Spring calls"))).to_be_visible()
+    page.get_by_role("checkbox", name=re.compile("no_answer")).check()
+    page.get_by_label("Kind").select_option("sms")
+    page.get_by_label("Name").fill("No-answer SMS")
+    page.get_by_label("Message template").fill("Hi {first_name}, sorry we missed you.")
+    screenshot("remarket-form")
+    page.get_by_role("button", name="Create follow-up channel").click()
+
+    expect(
+        page.get_by_text(f"“No-answer SMS” is ready with {no_answer:,} contacts.")
+    ).to_be_visible()
+    follow_up = Channel.objects.get(name="No-answer SMS")
+    assert follow_up.audience_size == no_answer
+    expect(page.get_by_text("Follow-up of AI Voice · no answer").first).to_be_visible()
+
+    # The Start button lives on the command center; start it as it would.
+    follow_up.start(by=manager)
+    page.reload()
+    sms_row = page.get_by_role("table", name=re.compile("Audience and results")).get_by_role(
+        "row", name=re.compile("No-answer SMS")
+    )
+    # The figures partial polls while the channel runs and shows it complete by itself.
+    expect(sms_row).to_contain_text("Completed", timeout=60_000)
+    follow_up = wait_until_completed(follow_up, workers)
+    assert follow_up.processed == no_answer
+    deliveries = Delivery.objects.filter(channel=follow_up)
+    expected = set(
+        Delivery.objects.filter(channel=voice, outcome="no_answer").values_list(
+            "contact_id", flat=True
+        )
+    )
+    assert set(deliveries.values_list("contact_id", flat=True)) == expected
+    cells = sms_row.locator("td.num")
+    expect(cells.nth(0)).to_have_text(str(no_answer))  # audience
+    expect(cells.nth(1)).to_have_text(str(no_answer))  # processed
+    expect(page.locator("#analytics-figures")).to_have_attribute("data-live", "no")
+    # Drawn again on the canvas the last swap brought in.
+    page.wait_for_function(
+        "Chart.getChart(document.getElementById('mix-chart'))"
+        "?.data.labels.includes('No-answer SMS')"
+    )
+    screenshot("analytics-follow-up-completed")
+
+
+def test_it_marks_conversions_from_an_uploaded_list(
+    page, live_server, sign_in, manager, screenshot, tmp_path
+):
+    from tests.factories import build_ledger, put_channel_in
+
+    channel = ChannelFactory(name="Spring texts")
+    won, lost, skipped = build_ledger(
+        channel,
+        [
+            (Delivery.State.DONE, "delivered"),
+            (Delivery.State.DONE, "delivered"),
+            (Delivery.State.SKIPPED, ""),
+        ],
+    )
+    put_channel_in(channel, Channel.Status.COMPLETED, audience_size=3)
+    upload = tmp_path / "won.csv"
+    upload.write_text(f"email\n{won.contact.email}\n{skipped.contact.email}\nnobody@example.com\n")
+
+    sign_in(manager)
+    page.goto(f"{live_server.url}/campaigns/{channel.campaign_id}/analytics/")
+    page.get_by_role("link", name="Upload conversions").click()
+    page.get_by_label("List of phones or emails").set_input_files(str(upload))
+    page.get_by_role("button", name="Mark converted").click()
+    report = page.get_by_role("status")
+    expect(report).to_contain_text("1 marked converted")
+    expect(report).to_contain_text("1 matched but not contacted")
+    expect(report).to_contain_text("1 unknown")
+    screenshot("conversions-uploaded")
+    page.get_by_role("link", name="Back to the analytics").click()
+    row = page.get_by_role("row", name=re.compile("Spring texts"))
+    expect(row.locator('[data-figure="rate"]')).to_have_text("50.0%")
