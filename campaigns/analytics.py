@@ -432,3 +432,9 @@ def with_conversion_rate(queryset: models.QuerySet[Campaign]) -> models.QuerySet
         conversion_rate=Cast("converted_total", models.FloatField())
         / NullIf(Cast("contacted_total", models.FloatField()), 0.0)
     )
+
+
+def conversion_rate_of(channels: list[Channel]) -> float | None:
+    """Converted / contacted over channels already loaded (no query); None before anyone."""
+    contacted = sum(channel.contacted for channel in channels)
+    return sum(channel.converted for channel in channels) / contacted if contacted else None

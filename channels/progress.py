@@ -46,6 +46,13 @@ def load_live_channels(campaign, *, now: datetime) -> list[Channel]:
     queryset = channels_with_recent_deliveries(since=now - RATE_WINDOW)
     prefetch_related_objects([campaign], Prefetch("channels", queryset=queryset))
     channels = list(campaign.channels.all())
+    # A follow-up names its source channel, which is one of these: no query for it.
+    by_pk = {channel.pk: channel for channel in channels}
+    for channel in channels:
+        if channel.source_channel_id in by_pk:
+            Channel.source_channel.field.set_cached_value(
+                channel, by_pk[channel.source_channel_id]
+            )
     for channel in channels:
         channel.rate = current_rate(channel, now=now)
         channel.seconds_left = seconds_left(channel)

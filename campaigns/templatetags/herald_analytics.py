@@ -2,6 +2,7 @@
 
 from django import template
 
+from campaigns.analytics import conversion_rate_of
 from channels.models import Channel
 from channels.remarketing import describe_follow_up
 
@@ -14,6 +15,12 @@ def rate(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value * 100:.1f}%"
+
+
+@register.filter
+def conversion_rate(campaign) -> float | None:
+    """A campaign's conversion rate from its prefetched channels' counters."""
+    return conversion_rate_of(campaign.channels.all())
 
 
 @register.filter

@@ -139,7 +139,7 @@ def test_it_marks_conversions_from_an_uploaded_list(
     page.get_by_role("link", name="Upload conversions").click()
     page.get_by_label("List of phones or emails").set_input_files(str(upload))
     page.get_by_role("button", name="Mark converted").click()
-    report = page.get_by_role("status")
+    report = page.get_by_role("status").filter(has_text="Upload read")
     expect(report).to_contain_text("1 marked converted")
     expect(report).to_contain_text("1 matched but not contacted")
     expect(report).to_contain_text("1 unknown")
