@@ -30,7 +30,7 @@ class Command(BaseCommand):
             type=Path,
             help="write every rejected row (row, column, reason) to this CSV file",
         )
-        parser.add_argument("--batch-size", type=int, default=importing.BATCH_ROWS)
+        parser.add_argument("--batch-size", type=int, default=None, help="rows per batch")
 
     def handle(self, *args, list_name: str, file: Path, region: str, **options) -> None:
         region = region.upper()
