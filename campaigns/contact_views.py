@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_htmx.http import HttpResponseStopPolling
+from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from channels.models import Delivery
 
@@ -295,7 +295,8 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         html = render_to_string("contacts/import_detail.html#progress", context, request)
         if job.is_finished:
-            return HttpResponseStopPolling(html)
+            # The list's page refreshes its contacts when it hears the import has ended.
+            return trigger_client_event(HttpResponseStopPolling(html), "importFinished")
         return HttpResponse(html)
     return render(request, "contacts/import_detail.html", context)
 

@@ -277,6 +277,7 @@ def test_progress_stops_polling_when_the_import_ends(viewer_client):
     job = ImportJobFactory(status=ImportJob.Status.COMPLETED, rows_read=10, rows_imported=10)
     response = viewer_client.get(url("import_detail", job.pk), HTTP_HX_REQUEST="true")
     assert response.status_code == 286
+    assert response["HX-Trigger"] == '{"importFinished": {}}'
     html = response.content.decode()
     assert "hx-trigger" not in html
     assert "Download the error report" in html
