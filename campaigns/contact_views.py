@@ -368,6 +368,8 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_opt_out(request: HttpRequest, pk: int) -> HttpResponse:
     contact = _get_contact(request, pk, "change_contact")
     form = OptOutForm(request.POST, instance=contact)
+    if not form.is_valid():  # checkboxes cannot be invalid; kept for the form contract
+        return _contact_page(request, contact, status=400)
     form.save()
     kinds = _opt_outs(contact)
     messages.success(

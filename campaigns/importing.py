@@ -891,11 +891,13 @@ def run_import_chunk(*, job_id: int) -> bool:
             return False
         except Exception as exc:
             logger.exception("Import job %s failed", job.pk)
-            job.refresh_from_db(fields=["next_row"])
+            # Read again: the batches before the failure have moved it on. (None if the list,
+            # and the job with it, was deleted meanwhile.)
+            row = ImportJob.objects.filter(pk=job.pk).values_list("next_row", flat=True).first()
             _finish(
                 job,
                 ImportJob.Status.FAILED,
-                failure=f"Row {job.next_row}: the import stopped on an error ({exc}).",
+                failure=f"Row {row}: the import stopped on an error ({exc}).",
             )
             return False
     if result.finished:

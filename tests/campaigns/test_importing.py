@@ -293,3 +293,17 @@ def test_a_finished_job_is_not_run_again():
     assert importing.run_import_chunk(job_id=job.pk) is False
     job.contact_list.refresh_from_db()
     assert job.contact_list.size == 1
+
+
+def test_a_job_whose_list_was_deleted_ends_quietly(monkeypatch):
+    job = job_for(b"phone\n2025550101\n")
+    real_write = importing._write_batch
+
+    def delete_list_first(**kwargs):
+        job.contact_list.delete()
+        real_write(**kwargs)
+
+    monkeypatch.setattr(importing, "_write_batch", delete_list_first)
+    assert importing.run_import_chunk(job_id=job.pk) is False
+    assert not ImportJob.objects.exists()
+    assert not Contact.objects.exists()
