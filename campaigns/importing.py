@@ -28,7 +28,7 @@ from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from .models import Contact, ContactList, ImportJob, Membership, normalize_phone
@@ -714,6 +714,24 @@ def _write_batch(
         connection.queries_log.clear()
 
 
+# PostgreSQL plans the batch look-ups from table statistics; on a table that a big import
+# has just grown from nothing, stale statistics turn each look-up into a sequential scan
+# (measured: 62 ms instead of 5 ms at 200,000 contacts, growing with the table). So the
+# importer refreshes them after 10,000 new contacts, 20,000, 40,000… a few times an import.
+FIRST_ANALYZE = 10_000
+
+
+def _refresh_statistics() -> None:
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(Contact._meta.db_table)}")
+    except DatabaseError:
+        # Not the table's owner, say: the import still works, only slower.
+        logger.warning("Could not ANALYZE the contact table", exc_info=True)
+
+
 class ImportFailed(Exception):
     """The import stopped at `row`; every row before it was committed and counted."""
 
@@ -752,13 +770,19 @@ def import_csv(
     region = default_region.upper()
     batch_rows = batch_rows or BATCH_ROWS
 
+    next_analyze = FIRST_ANALYZE
+
     def flush(batch: Batch, candidates: list[Candidate]) -> Batch:
+        nonlocal next_analyze
         batch.end_offset = lines.offset
         batch.next_row = row
         _write_batch(
             list_id=contact_list.pk, candidates=candidates, batch=batch, on_batch=on_batch
         )
         result.add(batch, keep_errors=keep_errors)
+        if result.imported >= next_analyze:
+            _refresh_statistics()
+            next_analyze *= 2
         return Batch()
 
     batch, candidates = Batch(), []

@@ -307,3 +307,9 @@ def test_a_job_whose_list_was_deleted_ends_quietly(monkeypatch):
     assert importing.run_import_chunk(job_id=job.pk) is False
     assert not ImportJob.objects.exists()
     assert not Contact.objects.exists()
+
+
+@pytest.mark.postgres
+def test_refreshing_statistics_leaves_the_transaction_usable():
+    importing._refresh_statistics()
+    assert ContactListFactory().pk
