@@ -907,10 +907,7 @@ def run_import_chunk(*, job_id: int) -> bool:
                 on_batch=record,
                 keep_errors=False,
             )
-        except ImportRefused as exc:
-            _finish(job, ImportJob.Status.FAILED, failure=str(exc))
-            return False
-        except ImportFailed as exc:
+        except (ImportRefused, ImportFailed) as exc:
             _finish(job, ImportJob.Status.FAILED, failure=str(exc))
             return False
         except Exception as exc:
