@@ -393,3 +393,63 @@ class ActivityEvent(models.Model):
             to_status=to_status,
             message=message,
         )
+
+
+class ImportJob(models.Model):
+    """One CSV upload being imported into a list by the background workers."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    FINISHED_STATUSES = frozenset({Status.COMPLETED, Status.FAILED})
+
+    contact_list = models.ForeignKey(ContactList, on_delete=models.CASCADE, related_name="imports")
+    file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
+    original_name = models.CharField(max_length=255)
+    default_region = models.CharField(max_length=2)
+    status = models.CharField(max_length=16, choices=Status, default=Status.QUEUED)
+    # The file size, and how far into it the committed batches reach: the progress bar, and
+    # where the next chunk of the task resumes.
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    offset_bytes = models.PositiveBigIntegerField(default=0)
+    next_row = models.PositiveIntegerField(default=2)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_imported = models.PositiveIntegerField(default=0)
+    rows_merged = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    # The rejected rows as CSV (row, column, reason), appended batch by batch; only its first
+    # `error_report_bytes` belong to committed batches.
+    error_report = models.FileField(upload_to="imports/reports/", max_length=300, blank=True)
+    error_report_bytes = models.PositiveBigIntegerField(default=0)
+    failure = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} into {self.contact_list}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("contacts:import_detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED_STATUSES
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.COMPLETED:
+            return 100
+        if not self.size_bytes:
+            return 0
+        return min(99, self.offset_bytes * 100 // self.size_bytes)

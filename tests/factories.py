@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from campaigns import roles
-from campaigns.models import Campaign, Contact, ContactList
+from campaigns.models import Campaign, Contact, ContactList, ImportJob, Membership
 from channels.models import Channel, Delivery
 
 
@@ -151,3 +151,28 @@ def build_ledger(channel: Channel, rows: list[tuple], *, at=None) -> list[Delive
     dispatch.recount(channel_id=channel.pk)
     channel.refresh_from_db()
     return deliveries
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    """A contact in a list; goes through `add_contacts` so the list's size stays right."""
+
+    class Meta:
+        model = Membership
+
+    contact_list = factory.SubFactory(ContactListFactory)
+    contact = factory.SubFactory(ContactFactory)
+
+    @classmethod
+    def _create(cls, model_class, contact_list, contact, **kwargs):
+        contact_list.add_contacts([contact.pk])
+        return model_class.objects.get(contact_list=contact_list, contact=contact)
+
+
+class ImportJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ImportJob
+
+    contact_list = factory.SubFactory(ContactListFactory)
+    file = factory.django.FileField(filename="contacts.csv", data=b"name,phone\nAnn,2025550101\n")
+    original_name = "contacts.csv"
+    default_region = "US"

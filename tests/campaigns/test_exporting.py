@@ -13,5 +13,7 @@ def test_it_leaves_ordinary_cells_alone():
 
 
 def test_it_streams_one_line_per_row():
-    lines = list(csv_stream([["name", "note"], ["Ada", "=HYPERLINK()"], ["Bo", 'say "hi"']]))
+    lines = list(
+        csv_stream([["name", "note"], ["Ada", "=HYPERLINK()"], ["Bo", 'say "hi"']], bom=False)
+    )
     assert lines == ["name,note\r\n", "Ada,'=HYPERLINK()\r\n", 'Bo,"say ""hi"""\r\n']

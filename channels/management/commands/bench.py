@@ -32,6 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--contacts", type=int, default=50_000)
         parser.add_argument("--big", type=int, default=1_000_000)
         parser.add_argument("--import-rows", type=int, default=1_000_000)
+        parser.add_argument("--import-rows-postgres", type=int, default=200_000)
         parser.add_argument("--skip-postgres", action="store_true")
 
     def handle(self, *args, **options):
@@ -48,7 +49,6 @@ class Command(BaseCommand):
         for vendor, url in targets:
             self.stderr.write(f"== measuring on {vendor}")
             rows += run_inside(vendor, url, options)
-        rows += import_figures(options["import_rows"])
         self.stdout.write(render_table(rows))
 
 
@@ -111,6 +111,8 @@ def run_inside(vendor: str, url: str, options) -> list[dict]:
         str(options["contacts"]),
         "--big",
         str(options["big"]),
+        "--import-rows",
+        str(options["import_rows"] if vendor == "sqlite" else options["import_rows_postgres"]),
     ]
     output = subprocess.run(
         command, env=env, check=True, cwd=ROOT, stdout=subprocess.PIPE, text=True
@@ -183,6 +185,8 @@ def run_figures(vendor: str, options) -> list[dict]:
         rows += control_figures(big_list, small_list)
         rows += live_partial_figures(big_list, small_list, deliveries=options["big"])
         rows += campaign_list_figures(small_list)
+    if options["import_rows"]:
+        rows += import_figures(options["import_rows"], vendor)
     return rows
 
 
@@ -371,18 +375,17 @@ def control_figures(big_list, small_list) -> list[dict]:
     return rows
 
 
-def import_figures(rows: int) -> list[dict]:
-    try:
-        from campaigns.benchmarks import bench_import
-    except ImportError:
-        return []
+def import_figures(rows: int, vendor: str) -> list[dict]:
+    from campaigns.benchmarks import bench_import
+
     result = bench_import(rows=rows)
     return [
         figure(
-            f"CSV import, {rows:,} rows",
-            f"{result['import_rate']:,.0f} rows/s vs validation alone "
-            f"{result['validation_rate']:,.0f} rows/s; peak {result['peak_mb']:.0f} MB",
-            result["import_rate"] / result["validation_rate"],
+            f"CSV import, {rows:,} rows ({vendor})",
+            f"{result['import_rows_per_s']:,.0f} rows/s vs validation alone "
+            f"{result['validation_rows_per_s']:,.0f} rows/s; peak {result['peak_rss_mb']:.0f} MB"
+            " (target under 500 MB)",
+            result["import_rows_per_s"] / result["validation_rows_per_s"],
             0.6,
         )
     ]

@@ -1,0 +1,71 @@
+import zoneinfo
+
+import phonenumbers
+from django import forms
+from django.conf import settings
+
+from . import importing
+from .models import Contact, ContactList
+
+REGION_CHOICES = sorted(
+    (region, f"{region} (+{phonenumbers.country_code_for_region(region)})")
+    for region in phonenumbers.SUPPORTED_REGIONS
+)
+TIMEZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
+
+
+class ContactListForm(forms.ModelForm):
+    class Meta:
+        model = ContactList
+        fields = ["name"]
+        error_messages = {"name": {"unique": "A list with this name already exists."}}
+
+
+class ContactForm(forms.ModelForm):
+    timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES, initial="UTC", label="Time zone")
+
+    class Meta:
+        model = Contact
+        fields = ["name", "phone", "email", "timezone"]
+
+    def clean_email(self) -> str:
+        # Stored lowercased, as the importer stores it, so that addresses compare as equal.
+        return self.cleaned_data["email"].strip().lower()
+
+
+class OptOutForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["opted_out_voice", "opted_out_sms", "opted_out_email"]
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="CSV file")
+    default_region = forms.ChoiceField(
+        choices=REGION_CHOICES,
+        label="Country of numbers without a country code",
+        initial=settings.HERALD_DEFAULT_REGION,
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            self.layout = importing.inspect_csv(upload)
+        except importing.ImportRefused as exc:
+            raise forms.ValidationError(f"{exc} Nothing was imported.") from exc
+        upload.seek(0)
+        return upload
+
+
+class NewListImportForm(ImportForm):
+    list_name = forms.CharField(max_length=200, label="New list name")
+
+    field_order = ["list_name", "file", "default_region"]
+
+    def clean_list_name(self) -> str:
+        name = self.cleaned_data["list_name"].strip()
+        if ContactList.objects.filter(name=name).exists():
+            raise forms.ValidationError(
+                "A list with this name already exists; import into it from its page."
+            )
+        return name
