@@ -27,8 +27,9 @@ HEADER = [
 
 def rows_of(response) -> list[list[str]]:
     assert response.streaming
-    body = b"".join(response.streaming_content).decode()
-    return list(csv.reader(io.StringIO(body)))
+    body = b"".join(response.streaming_content)
+    assert body.startswith("\ufeff".encode()), "the BOM tells Excel the file is UTF-8"
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
 
 def test_it_exports_one_row_per_delivery_of_a_channel(viewer_client):
