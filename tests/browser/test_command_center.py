@@ -89,6 +89,8 @@ def test_it_runs_a_campaign_from_creation_to_deletion(
     expect(campaign_status).to_have_text("Draft")
     assert_accessible(page)
     page.evaluate("window.noReloadSince = Date.now()")
+    navigations: list[str] = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
     voice.get_by_role("button", name="Start").click()
     expect(voice.locator("[data-status]")).to_have_text("Running")
     expect(campaign_status).to_have_text("Active")
@@ -143,7 +145,7 @@ def test_it_runs_a_campaign_from_creation_to_deletion(
     expect(campaign_status).to_have_text("Completed")
     expect(page.locator("#live[data-polling]")).to_have_count(0)
     expect(page.locator("#activity")).to_contain_text("stopped channel “Reminder texts”")
-    assert page.evaluate("window.noReloadSince") is not None, "the page reloaded"
+    assert page.evaluate("window.noReloadSince") is not None, f"the page reloaded: {navigations}"
 
     # Archive from the settings menu, after a short confirmation.
     page.get_by_text("Settings", exact=True).click()
@@ -336,5 +338,5 @@ def test_it_shows_the_engine_working_live(page, live_server, sign_in, manager, w
     expect(sms.locator("[data-status]")).to_have_text("Stopped")
     expect(page.locator("#campaign-status")).to_have_text("Completed")
     expect(page.locator("#live[data-polling]")).to_have_count(0, timeout=30_000)
-    assert page.evaluate("window.noReloadSince") is not None, "the page reloaded"
+    assert page.evaluate("window.noReloadSince") is not None, f"the page reloaded: {navigations}"
     screenshot("command-center-finished")
