@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 from django_htmx.http import HttpResponseStopPolling
@@ -14,19 +13,12 @@ from channels.models import Delivery
 from . import analytics
 from .exporting import csv_response
 from .models import Campaign
-
-
-def get_campaign_for(request: HttpRequest, pk: int, *, perm: str) -> Campaign:
-    """The campaign, or 404; 403 without `perm`. Archived campaigns are readable too."""
-    campaign = get_object_or_404(Campaign.objects.select_related("contact_list"), pk=pk)
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-    return campaign
+from .views import get_campaign_for_user
 
 
 @require_safe
 def analytics_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = get_campaign_for(request, campaign_id, perm="campaigns.view_campaign")
+    campaign = get_campaign_for_user(request, campaign_id, perm="campaigns.view_campaign")
     data = analytics.campaign_analytics(campaign=campaign)
     context = {
         "campaign": campaign,
@@ -43,7 +35,7 @@ def analytics_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @require_safe
 def export_campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = get_campaign_for(request, campaign_id, perm="channels.view_delivery")
+    campaign = get_campaign_for_user(request, campaign_id, perm="channels.view_delivery")
     deliveries = Delivery.objects.filter(channel__campaign=campaign)
     return csv_response(
         analytics.result_rows(deliveries=deliveries),

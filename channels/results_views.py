@@ -16,15 +16,7 @@ from campaigns.exporting import csv_response
 from . import conversions, remarketing
 from .models import Channel, Delivery, InvalidTransition
 from .remarketing_forms import ConversionUploadForm, RemarketForm
-
-
-def get_channel_for(request: HttpRequest, pk: int, *, perm: str) -> Channel:
-    channel = get_object_or_404(
-        Channel.objects.select_related("campaign__contact_list", "source_channel"), pk=pk
-    )
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-    return channel
+from .views import get_channel_for_user
 
 
 def get_delivery_for(request: HttpRequest, pk: int, *, perm: str) -> Delivery:
@@ -48,7 +40,7 @@ def next_url(request: HttpRequest, default: str) -> str:
 
 @require_safe
 def export_channel(request: HttpRequest, channel_id: int) -> HttpResponse:
-    channel = get_channel_for(request, channel_id, perm="channels.view_delivery")
+    channel = get_channel_for_user(request, channel_id, perm="channels.view_delivery")
     deliveries = Delivery.objects.filter(channel=channel)
     return csv_response(
         result_rows(deliveries=deliveries), filename=f"channel-{channel.pk}-results.csv"
@@ -74,7 +66,7 @@ def mark_converted(request: HttpRequest, delivery_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def upload_conversions(request: HttpRequest, channel_id: int) -> HttpResponse:
-    channel = get_channel_for(request, channel_id, perm="channels.change_channel")
+    channel = get_channel_for_user(request, channel_id, perm="channels.change_channel")
     if channel.campaign.status == "archived":
         return HttpResponse(Channel.ARCHIVED_CAMPAIGN_MESSAGE, status=409)
     posted = request.method == "POST"
@@ -95,7 +87,7 @@ def refused(request: HttpRequest, source: Channel, message: str) -> HttpResponse
 
 @require_http_methods(["GET", "POST"])
 def remarket(request: HttpRequest, channel_id: int) -> HttpResponse:
-    source = get_channel_for(request, channel_id, perm="channels.add_channel")
+    source = get_channel_for_user(request, channel_id, perm="channels.add_channel")
     if refusal := remarketing.refusal(source=source):
         return refused(request, source, refusal)
     form = RemarketForm(request.POST if request.method == "POST" else None, source=source)

@@ -22,7 +22,9 @@ DONE_MESSAGES = {
 def get_channel_for_user(request: HttpRequest, pk: int, *, perm: str) -> Channel:
     if not request.user.has_perm(perm):
         raise PermissionDenied
-    queryset = Channel.objects.select_related("campaign__contact_list", "campaign__created_by")
+    queryset = Channel.objects.select_related(
+        "campaign__contact_list", "campaign__created_by", "source_channel"
+    )
     return get_object_or_404(queryset, pk=pk)
 
 

@@ -25,7 +25,8 @@ def pytest_collection_modifyitems(config, items):
             # A real browser against a live server on a loaded 2-core machine now and then
             # loses a race with its own timeouts; a second run tells that from a real failure
             # (which fails again, and the failure report keeps both tries).
-            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=1))
+            reruns = int(os.environ.get("HERALD_BROWSER_RERUNS", "1"))
+            item.add_marker(pytest.mark.flaky(reruns=reruns, reruns_delay=1))
 
 
 @pytest.fixture(scope="session")

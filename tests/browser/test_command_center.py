@@ -91,6 +91,15 @@ def test_it_runs_a_campaign_from_creation_to_deletion(
     page.evaluate("window.noReloadSince = Date.now()")
     navigations: list[str] = []
     page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    page.on("console", lambda msg: navigations.append(f"console {msg.type}: {msg.text}"))
+    page.on(
+        "request",
+        lambda r: (
+            navigations.append(f"{r.method} {r.url} htmx={r.headers.get('hx-request')}")
+            if r.method == "POST" or r.resource_type == "document"
+            else None
+        ),
+    )
     voice.get_by_role("button", name="Start").click()
     expect(voice.locator("[data-status]")).to_have_text("Running")
     expect(campaign_status).to_have_text("Active")
