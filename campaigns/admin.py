@@ -3,7 +3,7 @@ from django.contrib import admin
 from channels.admin import COUNTERS, transition_action
 from channels.models import Channel
 
-from .models import ActivityEvent, Campaign, Contact, ContactList, Membership
+from .models import ActivityEvent, Campaign, Contact, ContactList, ImportJob, Membership
 
 
 class ChannelInline(admin.TabularInline):
@@ -118,3 +118,42 @@ class ActivityEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Browsable, changed only by Herald itself (the lists' pages, the importer, the engine)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Membership)
+class MembershipAdmin(ReadOnlyAdmin):
+    # Adding or removing goes through the list's page, which keeps the list's size right.
+    list_display = ("contact", "contact_list", "created_at")
+    list_select_related = ("contact", "contact_list")
+    search_fields = ("contact__name", "contact__email", "contact__phone", "contact_list__name")
+    raw_id_fields = ("contact", "contact_list")
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    list_display = (
+        "original_name",
+        "contact_list",
+        "status",
+        "rows_read",
+        "rows_imported",
+        "rows_merged",
+        "rows_rejected",
+        "created_at",
+    )
+    list_filter = ("status",)
+    list_select_related = ("contact_list",)
+    search_fields = ("original_name", "contact_list__name")

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import AudienceMember, Channel, Delivery, InvalidTransition
+from .models import AudienceMember, Channel, Delivery, EngineLease, InvalidTransition
 
 COUNTERS = (
     "audience_size",
@@ -112,6 +112,17 @@ class DeliveryAdmin(admin.ModelAdmin):
 class AudienceMemberAdmin(admin.ModelAdmin):
     list_display = ("channel", "contact")
     raw_id_fields = ("channel", "contact")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EngineLease)
+class EngineLeaseAdmin(admin.ModelAdmin):
+    list_display = ("name", "token", "expires_at")
 
     def has_add_permission(self, request):
         return False
