@@ -237,3 +237,13 @@ def test_it_explains_in_validation_why_an_archived_campaign_takes_no_channel(man
         channel.full_clean()
 
     assert refusal.value.messages == ["This campaign is archived; unarchive it first."]
+
+
+def test_it_breaks_the_status_down_with_active_work_first():
+    from channels.models import status_breakdown
+
+    statuses = ["ready", "completed", "running", "paused", "running", "stopped"]
+    assert status_breakdown(statuses) == (
+        "2 running · 1 paused · 1 ready · 1 completed · 1 stopped"
+    )
+    assert status_breakdown([]) == ""

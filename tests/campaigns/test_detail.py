@@ -24,7 +24,7 @@ def test_it_shows_the_command_center(manager_client, campaign):
     html = response.content.decode()
     assert "<h1>Spring</h1>" in html
     assert 'id="campaign-status">Active</span>' in html
-    assert "1 ready · 1 running" in html
+    assert "1 running · 1 ready" in html
     assert html.count('class="card channel-card') == 2
     assert ">Pause<" in html and ">Start<" in html and ">Stop<" in html
     assert 'hx-get="' + reverse("campaigns:live", args=[campaign.pk]) in html
