@@ -17,17 +17,15 @@ from .models import Channel, InvalidTransition
 
 def add_channel(*, campaign: Campaign, channel: Channel, by) -> Channel:
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if not locked.can_add_channel():
-            raise InvalidTransition("This campaign is archived; unarchive it to add channels.")
-        channel.campaign = locked
+        channel.campaign = campaign
         channel.created_by = by if getattr(by, "is_authenticated", False) else None
+        # Saving a new channel locks the campaign, refuses an archived one and recomputes
+        # the campaign's status (Channel.save).
         channel.save()
-        locked.refresh_status()
         ActivityEvent.record(
-            actor=by, action="add", campaign=locked, channel=channel, to_status=channel.status
+            actor=by, action="add", campaign=campaign, channel=channel, to_status=channel.status
         )
-    campaign.status = locked.status
+    campaign.refresh_from_db(fields=["status"])
     return channel
 
 
