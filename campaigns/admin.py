@@ -79,15 +79,8 @@ class ContactListAdmin(admin.ModelAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = (
-        "name",
-        "phone",
-        "email",
-        "opted_out_voice",
-        "opted_out_sms",
-        "opted_out_email",
-    )
-    list_filter = ("opted_out_voice", "opted_out_sms", "opted_out_email")
+    list_display = ("name", "phone", "email", *Contact.OPT_OUT_FIELDS.values())
+    list_filter = tuple(Contact.OPT_OUT_FIELDS.values())
     search_fields = ("name", "phone", "email")
 
     def delete_model(self, request, obj):

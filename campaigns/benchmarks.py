@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import importing
+from .contacts import importing
 from .models import Contact, ContactList, Membership, normalize_phone
 
 AREA_CODES = (201, 202, 212, 213, 305, 310, 312, 404, 415, 512, 617, 646, 702, 718, 917)

@@ -39,6 +39,8 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from campaigns.models import Contact
+
 from .models import (
     AudienceMember,
     Channel,
@@ -141,11 +143,7 @@ CONTACT_COLUMNS = (
     "contact__opted_out_sms",
     "contact__opted_out_email",
 )
-OPT_OUT_COLUMN = {
-    Channel.Kind.AI_VOICE: "contact__opted_out_voice",
-    Channel.Kind.SMS: "contact__opted_out_sms",
-    Channel.Kind.EMAIL: "contact__opted_out_email",
-}
+OPT_OUT_COLUMN = {kind: f"contact__{field}" for kind, field in Contact.OPT_OUT_FIELDS.items()}
 
 
 @dataclass

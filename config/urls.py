@@ -23,5 +23,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("campaigns/", include("campaigns.urls")),
     path("channels/", include("channels.urls")),
-    path("contacts/", include("campaigns.contact_urls")),
+    path("contacts/", include("campaigns.contacts.urls")),
 ]

@@ -8,7 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from campaigns import importing, tasks
+from campaigns.contacts import importing, tasks
+from campaigns.contacts.importing import importer as importer_module
+from campaigns.contacts.importing import job as job_module
 from campaigns.models import ContactList, ImportJob
 from channels.models import Channel
 from tests.factories import (
@@ -161,7 +163,7 @@ def test_it_queues_an_upload_and_the_task_imports_it(
     job = ImportJob.objects.get()
     assert (job.contact_list, job.created_by, job.status) == (contact_list, manager, "queued")
     queued = DBTaskResult.objects.get()
-    assert queued.task_path == "campaigns.tasks.import_contacts"
+    assert queued.task_path == "campaigns.contacts.tasks.import_contacts"
     assert queued.args_kwargs == {"args": [], "kwargs": {"job_id": job.pk}}
 
     tasks.import_contacts.call(job_id=job.pk)
@@ -177,12 +179,15 @@ def test_it_queues_an_upload_and_the_task_imports_it(
 
 
 def test_a_big_import_queues_its_next_chunk(monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr(importing, "BATCH_ROWS", 1)
-    monkeypatch.setattr(importing, "CHUNK_ROWS", 1)
+    monkeypatch.setattr(importer_module, "BATCH_ROWS", 1)
+    monkeypatch.setattr(job_module, "CHUNK_ROWS", 1)
     job = ImportJobFactory(file=upload(), size_bytes=len(GOOD_CSV))
     with django_capture_on_commit_callbacks(execute=True):
         tasks.import_contacts.call(job_id=job.pk)
-    assert DBTaskResult.objects.filter(task_path="campaigns.tasks.import_contacts").count() == 1
+    assert (
+        DBTaskResult.objects.filter(task_path="campaigns.contacts.tasks.import_contacts").count()
+        == 1
+    )
     job.refresh_from_db()
     assert (job.status, job.rows_read) == ("running", 1)
 

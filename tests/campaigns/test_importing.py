@@ -7,8 +7,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from campaigns import importing
-from campaigns.importing import ImportRefused, RowError, import_csv, inspect_csv
+from campaigns.contacts import importing, merging
+from campaigns.contacts.importing import ImportRefused, RowError, import_csv, inspect_csv
+from campaigns.contacts.importing import importer as importer_module
+from campaigns.contacts.importing import job as job_module
+from campaigns.contacts.importing import writer as writer_module
 from campaigns.models import Contact, ImportJob, Membership
 from tests.factories import ContactFactory, ContactListFactory, ImportJobFactory, MembershipFactory
 
@@ -236,8 +239,8 @@ def report_of(job: ImportJob) -> bytes:
 
 
 def test_a_job_imports_in_chunks_and_resumes_where_it_stopped(monkeypatch, contact_list):
-    monkeypatch.setattr(importing, "BATCH_ROWS", 2)
-    monkeypatch.setattr(importing, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(importer_module, "BATCH_ROWS", 2)
+    monkeypatch.setattr(job_module, "CHUNK_ROWS", 4)
     job = job_for(messy_csv().getvalue(), contact_list=contact_list)
     chunks = 1
     while importing.run_import_chunk(job_id=job.pk):
@@ -254,8 +257,8 @@ def test_a_job_imports_in_chunks_and_resumes_where_it_stopped(monkeypatch, conta
 
 
 def test_a_job_that_fails_half_way_keeps_and_reports_what_was_imported(monkeypatch):
-    monkeypatch.setattr(importing, "BATCH_ROWS", 2)
-    real_insert = importing._insert_memberships
+    monkeypatch.setattr(importer_module, "BATCH_ROWS", 2)
+    real_insert = merging._insert_memberships
     calls = []
 
     def failing_insert(list_id, contact_ids):
@@ -264,7 +267,7 @@ def test_a_job_that_fails_half_way_keeps_and_reports_what_was_imported(monkeypat
             raise RuntimeError("disk full")
         real_insert(list_id, contact_ids)
 
-    monkeypatch.setattr(importing, "_insert_memberships", failing_insert)
+    monkeypatch.setattr(merging, "_insert_memberships", failing_insert)
     data = b"name,phone\nA,2025550101\nB,bad\nC,2025550103\nD,2025550104\nE,2025550105\n"
     job = job_for(data)
     assert importing.run_import_chunk(job_id=job.pk) is False
@@ -297,13 +300,13 @@ def test_a_finished_job_is_not_run_again():
 
 def test_a_job_whose_list_was_deleted_ends_quietly(monkeypatch):
     job = job_for(b"phone\n2025550101\n")
-    real_write = importing._write_batch
+    real_write = writer_module.write_batch
 
     def delete_list_first(**kwargs):
         job.contact_list.delete()
         real_write(**kwargs)
 
-    monkeypatch.setattr(importing, "_write_batch", delete_list_first)
+    monkeypatch.setattr(writer_module, "write_batch", delete_list_first)
     assert importing.run_import_chunk(job_id=job.pk) is False
     assert not ImportJob.objects.exists()
     assert not Contact.objects.exists()
@@ -311,5 +314,5 @@ def test_a_job_whose_list_was_deleted_ends_quietly(monkeypatch):
 
 @pytest.mark.postgres
 def test_refreshing_statistics_leaves_the_transaction_usable():
-    importing._refresh_statistics()
+    writer_module.refresh_statistics()
     assert ContactListFactory().pk

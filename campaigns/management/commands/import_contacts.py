@@ -7,7 +7,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from campaigns import importing
+from campaigns.contacts import importing
 from campaigns.models import ContactList
 
 

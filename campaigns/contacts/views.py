@@ -15,11 +15,12 @@ from django.utils.functional import cached_property
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
+from campaigns.exporting import csv_stream
 from channels.models import Delivery
 
 from . import importing
-from .contact_forms import ContactForm, ContactListForm, ImportForm, NewListImportForm, OptOutForm
-from .exporting import csv_stream
+from .forms import ContactForm, ContactListForm, ImportForm, NewListImportForm, OptOutForm
+from .importing.rows import opt_out_words
 from .models import Contact, ContactList, ImportJob, Membership
 
 PAGE_SIZE = 50
@@ -174,16 +175,9 @@ def list_add_contact(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactForm(request.POST)
     if not form.is_valid():
         return _list_page(request, contact_list, status=400, contact_form=form)
-    new = form.instance
-    address = Q(phone=new.phone) if new.phone else Q()
-    if new.email:
-        address |= Q(email=new.email)
-    with transaction.atomic():
-        contact = Contact.objects.filter(address).order_by("pk").first()
-        if contact is None:
-            contact = form.save()
-        added = contact_list.add_contacts([contact.pk])
-    if added:
+    added = contact_list.add_or_merge([form.instance])
+    contact = added.contacts[0]
+    if added.joined:
         messages.success(request, f"{contact} added to the list.")
     else:
         messages.info(request, f"{contact} is already in this list.")
@@ -199,19 +193,6 @@ def list_remove_contact(request: HttpRequest, pk: int, contact_pk: int) -> HttpR
     else:
         messages.info(request, f"{contact} is not in this list.")
     return redirect(contact_list)
-
-
-def _opt_outs(contact: Contact) -> str:
-    kinds = [
-        kind
-        for kind, flag in (
-            ("voice", contact.opted_out_voice),
-            ("sms", contact.opted_out_sms),
-            ("email", contact.opted_out_email),
-        )
-        if flag
-    ]
-    return ", ".join(kinds)
 
 
 @require_safe
@@ -234,7 +215,7 @@ def list_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
                 contact.phone,
                 contact.email,
                 contact.timezone,
-                _opt_outs(contact),
+                opt_out_words(contact),
                 *(attributes.get(key, "") for key in keys),
             ]
 
@@ -247,18 +228,23 @@ def list_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 # -- imports ----------------------------------------------------------------------------
 
 
+def _start_import(request: HttpRequest, contact_list: ContactList, form: ImportForm) -> None:
+    importing.start_import(
+        contact_list=contact_list,
+        upload=form.cleaned_data["file"],
+        default_region=form.cleaned_data["default_region"],
+        by=request.user,
+        layout=form.layout,
+    )
+
+
 @require_POST
 def list_import(request: HttpRequest, pk: int) -> HttpResponse:
     contact_list = _get_list(request, pk, "add_contact", "add_membership")
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
         return _list_page(request, contact_list, status=400, import_form=form)
-    importing.start_import(
-        contact_list=contact_list,
-        upload=form.cleaned_data["file"],
-        default_region=form.cleaned_data["default_region"],
-        by=request.user,
-    )
+    _start_import(request, contact_list, form)
     messages.success(request, f"Importing {form.cleaned_data['file'].name}…")
     return redirect(contact_list)
 
@@ -276,12 +262,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
                 contact_list = ContactList.objects.create(
                     name=form.cleaned_data["list_name"], created_by=request.user
                 )
-                importing.start_import(
-                    contact_list=contact_list,
-                    upload=form.cleaned_data["file"],
-                    default_region=form.cleaned_data["default_region"],
-                    by=request.user,
-                )
+                _start_import(request, contact_list, form)
             messages.success(request, f"List “{contact_list.name}” created; importing…")
             return redirect(contact_list)
     status = 400 if form.is_bound else 200
@@ -371,7 +352,7 @@ def contact_opt_out(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():  # checkboxes cannot be invalid; kept for the form contract
         return _contact_page(request, contact, status=400)
     form.save()
-    kinds = _opt_outs(contact)
+    kinds = opt_out_words(contact)
     messages.success(
         request, f"Opted out of: {kinds}." if kinds else "Opted in to calls, SMS and email."
     )

@@ -28,15 +28,11 @@ class ContactForm(forms.ModelForm):
         model = Contact
         fields = ["name", "phone", "email", "timezone"]
 
-    def clean_email(self) -> str:
-        # Stored lowercased, as the importer stores it, so that addresses compare as equal.
-        return self.cleaned_data["email"].strip().lower()
-
 
 class OptOutForm(forms.ModelForm):
     class Meta:
         model = Contact
-        fields = ["opted_out_voice", "opted_out_sms", "opted_out_email"]
+        fields = list(Contact.OPT_OUT_FIELDS.values())
 
 
 class ImportForm(forms.Form):

@@ -1,4 +1,4 @@
-"""Background work of the contacts side, run by the same `db_worker` as the engine."""
+"""Background work of the contacts package, run by the same `db_worker` as the engine."""
 
 from django.db import transaction
 from django.tasks import task

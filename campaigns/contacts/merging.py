@@ -1,0 +1,218 @@
+"""Adding contacts to a list, whoever they turn out to be: `ContactList.add_or_merge`.
+
+Contact identity (SPEC section 1): an incoming contact — the contact form's unsaved Contact, a
+CSV row's Candidate — is the stored contact with the same E.164 phone, else the one with the
+same email (emails are stored lower-cased, so this match ignores case); among several, the one
+already in the list, then the oldest. Two incoming contacts with a common address are one
+contact too. A match only gains what it lacks (a blank name or address, a time zone where it
+has UTC, new attributes, opt-outs): nothing it holds is overwritten, no opt-out undone.
+
+The new contacts are inserted, the newcomers join the list and the list's stored size
+follows, all in one transaction under the list's row lock, with a fixed number of queries
+whatever the number of contacts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from campaigns.models import Contact, ContactList, Membership
+
+if TYPE_CHECKING:
+    from .importing.rows import Candidate
+
+    Incoming = Contact | Candidate
+
+DEFAULT_TIMEZONE = "UTC"
+# What a contact is stored with, and what a merge may fill in; Candidate has the same names.
+CONTACT_COLUMNS = (
+    "name",
+    "phone",
+    "email",
+    "timezone",
+    "attributes",
+    *Contact.OPT_OUT_FIELDS.values(),
+)
+
+
+@dataclass
+class Added:
+    """What `add_or_merge` did: `joined` contacts entered the list (new ones, or known ones
+    from outside it); `merged` ones were in it already, or earlier in the same call."""
+
+    joined: int = 0
+    merged: int = 0
+    # The contact each incoming one turned out to be, in order.
+    contacts: list[Incoming] = field(default_factory=list)
+
+
+class _Known:
+    """The contacts an incoming one may be, by address: stored ones, then those seen so far."""
+
+    def __init__(self, list_id: int, incoming: Sequence[Incoming]) -> None:
+        phones = {c.phone for c in incoming if c.phone}
+        emails = {c.email for c in incoming if c.email}
+        found: dict[int, Contact] = {}
+        if phones:
+            found.update((c.pk, c) for c in Contact.objects.filter(phone__in=phones))
+        if emails:
+            found.update((c.pk, c) for c in Contact.objects.filter(email__in=emails))
+        self.in_list = set(
+            Membership.objects.filter(contact_list_id=list_id, contact_id__in=found).values_list(
+                "contact_id", flat=True
+            )
+        )
+        self.by_phone: dict[str, Incoming] = {}
+        self.by_email: dict[str, Incoming] = {}
+        # Several contacts may share an address; prefer the one already in this list, then
+        # the oldest.
+        for contact in sorted(found.values(), key=lambda c: (c.pk not in self.in_list, c.pk)):
+            self.remember(contact)
+
+    def match(self, contact: Incoming) -> Incoming | None:
+        return (contact.phone and self.by_phone.get(contact.phone)) or (
+            contact.email and self.by_email.get(contact.email.lower())
+        )
+
+    def remember(self, contact: Incoming) -> None:
+        if contact.phone:
+            self.by_phone.setdefault(contact.phone, contact)
+        if contact.email:
+            self.by_email.setdefault(contact.email.lower(), contact)
+
+
+def merge_into(contact: Incoming, incoming: Incoming) -> bool:
+    """Fill the contact's blanks from the incoming one, add its new attributes and its
+    opt-outs; never overwrite what the contact has, never undo an opt-out. True if changed."""
+    changed = False
+    for name in ("name", "phone", "email"):
+        value = getattr(incoming, name)
+        if value and not getattr(contact, name):
+            setattr(contact, name, value)
+            changed = True
+    if incoming.timezone != DEFAULT_TIMEZONE and contact.timezone in ("", DEFAULT_TIMEZONE):
+        contact.timezone = incoming.timezone
+        changed = True
+    new_attributes = {k: v for k, v in incoming.attributes.items() if k not in contact.attributes}
+    if new_attributes:
+        contact.attributes = {**contact.attributes, **new_attributes}
+        changed = True
+    for name in Contact.OPT_OUT_FIELDS.values():
+        if getattr(incoming, name) and not getattr(contact, name):
+            setattr(contact, name, True)
+            changed = True
+    return changed
+
+
+def add_or_merge(contact_list: ContactList, incoming: Sequence[Incoming]) -> Added:
+    """See the module docstring. Inside a caller's transaction it adds no savepoint, so the
+    caller can commit its own bookkeeping with the contacts (the importer's progress)."""
+    result = Added()
+    with transaction.atomic(savepoint=False):
+        # The row lock orders this against a channel start, which reads `size` and the
+        # highest membership id as one snapshot, and against another import into the list.
+        ContactList.objects.select_for_update().filter(pk=contact_list.pk).values_list("pk").get()
+        known = _Known(contact_list.pk, incoming)
+        created: list[Incoming] = []
+        joined: list[Contact] = []
+        changed: dict[int, Contact] = {}
+        for contact in incoming:
+            target = known.match(contact)
+            if not target:
+                target = contact
+                created.append(contact)
+            elif target.pk is None or target.pk in known.in_list:
+                result.merged += 1
+            else:
+                joined.append(target)
+                known.in_list.add(target.pk)
+            if target is not contact and merge_into(target, contact) and target.pk is not None:
+                changed[target.pk] = target
+            known.remember(target)
+            result.contacts.append(target)
+
+        _insert_contacts(created)
+        if changed:
+            Contact.objects.bulk_update(changed.values(), CONTACT_COLUMNS)
+        new_members = [c.pk for c in created] + [c.pk for c in joined]
+        _insert_memberships(contact_list.pk, new_members)
+        if new_members:
+            ContactList.objects.filter(pk=contact_list.pk).update(
+                size=models.F("size") + len(new_members)
+            )
+        result.joined = len(new_members)
+    return result
+
+
+def _insert_contacts(contacts: list[Incoming]) -> None:
+    """Insert the new contacts and set their `pk`.
+
+    Plain SQL rather than bulk_create: the ORM spends about 100 µs a row preparing model
+    instances and values, twice what the importer's phone and email checks cost, and SPEC
+    section 8 wants the import at 60% of the checks' rate. Ids are taken in insertion order,
+    so the sorted returned ids match the rows in order.
+    """
+    if not contacts:
+        return
+    now = timezone.now()
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in (*CONTACT_COLUMNS, "created_at"))
+    rows = [
+        (c.name, c.phone, c.email, c.timezone, json.dumps(c.attributes))
+        + tuple(getattr(c, name) for name in Contact.OPT_OUT_FIELDS.values())
+        for c in contacts
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement of arrays: a VALUES list of 2,000 rows takes PostgreSQL longer to
+            # parse and plan than to insert.
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) "  # noqa: S608 (names from the model)
+                "SELECT n, p, e, tz, a::jsonb, v, s, m, %s FROM unnest("
+                "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
+                "%s::bool[], %s::bool[], %s::bool[]) WITH ORDINALITY "
+                "AS r(n, p, e, tz, a, v, s, m, ord) ORDER BY ord RETURNING id",
+                [now, *(list(column) for column in zip(*rows, strict=True))],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        else:  # SQLite
+            created_at = connection.ops.adapt_datetimefield_value(now)
+            width = len(CONTACT_COLUMNS) + 1
+            per_statement = max(1, connection.features.max_query_params // width)
+            placeholders = "(" + ", ".join(["%s"] * width) + ")"
+            ids = []
+            for start in range(0, len(rows), per_statement):
+                part = rows[start : start + per_statement]
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) "  # noqa: S608 (names from the model)
+                    f"VALUES {', '.join([placeholders] * len(part))} RETURNING id",
+                    [value for row in part for value in (*row, created_at)],
+                )
+                ids += [row[0] for row in cursor.fetchall()]
+    for contact, pk in zip(contacts, sorted(ids), strict=True):
+        contact.pk = pk
+
+
+def _insert_memberships(list_id: int, contact_ids: list[int]) -> None:
+    if not contact_ids:
+        return
+    now = timezone.now()
+    table = connection.ops.quote_name(Membership._meta.db_table)
+    sql = f"INSERT INTO {table} (contact_list_id, contact_id, created_at) "  # noqa: S608
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                sql + "SELECT %s, c, %s FROM unnest(%s::bigint[]) AS r(c)",  # noqa: S608
+                [list_id, now, contact_ids],
+            )
+        else:  # SQLite
+            cursor.execute(
+                sql + "SELECT %s, value, %s FROM json_each(%s)",  # noqa: S608
+                [list_id, connection.ops.adapt_datetimefield_value(now), json.dumps(contact_ids)],
+            )

@@ -1,0 +1,284 @@
+"""Contacts, contact lists, memberships and import jobs.
+
+Importable from `campaigns.models` as well (SPEC section 7 names `campaigns.models.Contact`
+and `ContactList`); they live here with the rest of the contacts package.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from channels.models import Channel
+
+if TYPE_CHECKING:
+    from .merging import Added
+
+
+def normalize_phone(raw: str, *, region: str | None = None) -> str:
+    """Return `raw` as E.164, or raise ValidationError with a message a person can act on."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, region or settings.HERALD_DEFAULT_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(f"“{raw}” is not a phone number.", code="invalid_phone") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(f"“{raw}” is not a valid phone number.", code="invalid_phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Contact(models.Model):
+    name = models.CharField(max_length=200)
+    phone = models.CharField(max_length=20, blank=True, help_text="Stored in E.164 form.")
+    email = models.EmailField(blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    attributes = models.JSONField(default=dict, blank=True)
+    opted_out_voice = models.BooleanField("opted out of calls", default=False)
+    opted_out_sms = models.BooleanField("opted out of SMS", default=False)
+    opted_out_email = models.BooleanField("opted out of email", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # The field that says a contact refuses a kind of channel; the one place that pairs them.
+    OPT_OUT_FIELDS = {
+        Channel.Kind.AI_VOICE: "opted_out_voice",
+        Channel.Kind.SMS: "opted_out_sms",
+        Channel.Kind.EMAIL: "opted_out_email",
+    }
+
+    class Meta:
+        ordering = ["name", "pk"]
+        indexes = [
+            # Import de-duplication and the contact search look contacts up by address.
+            models.Index(fields=["phone"], name="contact_phone_idx"),
+            models.Index(fields=["email"], name="contact_email_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.phone
+
+    def get_absolute_url(self) -> str:
+        return reverse("contacts:contact", args=[self.pk])
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split(" ", 1)[0] if self.name else ""
+
+    @property
+    def last_name(self) -> str:
+        return self.name.split(" ", 1)[1] if " " in self.name else ""
+
+    @classmethod
+    def opt_out_field(cls, kind: str) -> str:
+        return cls.OPT_OUT_FIELDS[kind]
+
+    def clean_fields(self, exclude=None) -> None:
+        # clean() normalises and checks the two addresses; the field validators would judge
+        # the raw text instead, refusing " ana@example.com " and giving a bad address two
+        # messages.
+        super().clean_fields(exclude={*(exclude or ()), "phone", "email"})
+
+    def clean(self) -> None:
+        errors = {}
+        try:
+            self.phone = normalize_phone(self.phone)
+        except ValidationError as exc:
+            errors["phone"] = exc.messages
+        if self.email:
+            # Lower-cased, as the importer stores it: contacts are matched by email with
+            # `email__in`, which is case-sensitive on PostgreSQL.
+            self.email = self.email.strip().lower()
+            max_length = self._meta.get_field("email").max_length
+            try:
+                validate_email(self.email)
+            except ValidationError:
+                errors["email"] = [f"“{self.email}” is not a valid email address."]
+            else:
+                if len(self.email) > max_length:
+                    errors["email"] = [f"An email address has at most {max_length} characters."]
+        if not self.phone and not self.email and "phone" not in errors:
+            errors["phone"] = ["A contact needs a phone number or an email address."]
+        if errors:
+            raise ValidationError(errors)
+
+    def is_opted_out(self, kind: str) -> bool:
+        return getattr(self, self.opt_out_field(kind))
+
+
+class ContactList(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    contacts = models.ManyToManyField(Contact, through="Membership", related_name="lists")
+    # Kept equal to the number of membership rows in the same transaction as every change,
+    # so that starting a channel on a million-contact list need not count them.
+    size = models.PositiveIntegerField(default=0, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("contacts:list_detail", args=[self.pk])
+
+    def add_contacts(self, contact_ids: list[int]) -> int:
+        """Add contacts to the list, skipping those already in it; return how many joined."""
+        with transaction.atomic():
+            # The row lock orders this against a channel start, which reads `size` and the
+            # highest membership id as one snapshot of the audience.
+            locked = ContactList.objects.select_for_update().get(pk=self.pk)
+            existing = set(
+                Membership.objects.filter(
+                    contact_list=locked, contact_id__in=contact_ids
+                ).values_list("contact_id", flat=True)
+            )
+            new_ids = list(dict.fromkeys(cid for cid in contact_ids if cid not in existing))
+            Membership.objects.bulk_create(
+                [Membership(contact_list=locked, contact_id=cid) for cid in new_ids]
+            )
+            ContactList.objects.filter(pk=locked.pk).update(size=models.F("size") + len(new_ids))
+        self.refresh_from_db(fields=["size"])
+        return len(new_ids)
+
+    def add_or_merge(self, contacts: list) -> Added:
+        """Add unsaved contacts (Contact, or an import row's Candidate) to the list, each one
+        merged into the stored contact it is by phone or email (SPEC section 1); the rule is
+        spelled out in campaigns/contacts/merging.py."""
+        from .merging import add_or_merge
+
+        added = add_or_merge(self, contacts)
+        self.refresh_from_db(fields=["size"])
+        return added
+
+    def recount(self) -> None:
+        with transaction.atomic():
+            ContactList.objects.select_for_update().filter(pk=self.pk).update(
+                size=Membership.objects.filter(contact_list=self.pk).count()
+            )
+        self.refresh_from_db(fields=["size"])
+
+    def remove_contacts(self, contact_ids: list[int]) -> int:
+        with transaction.atomic():
+            locked = ContactList.objects.select_for_update().get(pk=self.pk)
+            removed, _ = Membership.objects.filter(
+                contact_list=locked, contact_id__in=contact_ids
+            ).delete()
+            ContactList.objects.filter(pk=locked.pk).update(size=models.F("size") - removed)
+        self.refresh_from_db(fields=["size"])
+        return removed
+
+
+class Membership(models.Model):
+    """A contact's place in a list. Ids only grow, so "id <= cutoff" is a list's snapshot."""
+
+    contact_list = models.ForeignKey(
+        ContactList, on_delete=models.CASCADE, related_name="memberships"
+    )
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact_list", "contact"], name="membership_unique_contact"
+            )
+        ]
+        indexes = [
+            # The dispatcher walks a list's memberships in id order up to the start cutoff.
+            models.Index(fields=["contact_list", "id"], name="membership_list_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact} in {self.contact_list}"
+
+
+class ImportJob(models.Model):
+    """One CSV upload being imported into a list by the background workers."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    FINISHED_STATUSES = frozenset({Status.COMPLETED, Status.FAILED})
+
+    contact_list = models.ForeignKey(ContactList, on_delete=models.CASCADE, related_name="imports")
+    file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
+    original_name = models.CharField(max_length=255)
+    default_region = models.CharField(max_length=2)
+    status = models.CharField(max_length=16, choices=Status, default=Status.QUEUED)
+    # The file's encoding, delimiter and columns (importing.Layout.to_json), learned once:
+    # finding the encoding reads the whole file, which each chunk must not do again.
+    layout = models.JSONField(null=True, blank=True, editable=False)
+    # The file size, and how far into it the committed batches reach: the progress bar, and
+    # where the next chunk of the task resumes.
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    offset_bytes = models.PositiveBigIntegerField(default=0)
+    next_row = models.PositiveIntegerField(default=2)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_imported = models.PositiveIntegerField(default=0)
+    rows_merged = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    # The rejected rows as CSV (row, column, reason), appended batch by batch; only its first
+    # `error_report_bytes` belong to committed batches.
+    error_report = models.FileField(upload_to="imports/reports/", max_length=300, blank=True)
+    error_report_bytes = models.PositiveBigIntegerField(default=0)
+    failure = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} into {self.contact_list}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("contacts:import_detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED_STATUSES
+
+    def start(self) -> None:
+        """Queued → running. A job already running (a chunk after the first, or one another
+        worker took over) stays as it is."""
+        now = timezone.now()
+        ImportJob.objects.filter(pk=self.pk, status=self.Status.QUEUED).update(
+            status=self.Status.RUNNING, started_at=now, updated_at=now
+        )
+
+    def finish(self, *, failure: str = "") -> None:
+        """Completed, or failed with `failure` saying why; a finished job stays as it ended."""
+        now = timezone.now()
+        status = self.Status.FAILED if failure else self.Status.COMPLETED
+        ImportJob.objects.filter(pk=self.pk).exclude(status__in=self.FINISHED_STATUSES).update(
+            status=status, failure=failure, finished_at=now, updated_at=now
+        )
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.COMPLETED:
+            return 100
+        if not self.size_bytes:
+            return 0
+        return min(99, self.offset_bytes * 100 // self.size_bytes)
