@@ -57,7 +57,7 @@ class _Known:
 
     def __init__(self, list_id: int, incoming: Sequence[Incoming]) -> None:
         phones = {c.phone for c in incoming if c.phone}
-        emails = {c.email for c in incoming if c.email}
+        emails = {c.email.lower() for c in incoming if c.email}
         found: dict[int, Contact] = {}
         if phones:
             found.update((c.pk, c) for c in Contact.objects.filter(phone__in=phones))

@@ -1,3 +1,6 @@
+import csv
+import io
+
 from campaigns.exporting import csv_stream, neutralize_cell
 
 
@@ -17,3 +20,23 @@ def test_it_streams_one_line_per_row():
         csv_stream([["name", "note"], ["Ada", "=HYPERLINK()"], ["Bo", 'say "hi"']], bom=False)
     )
     assert lines == ["name,note\r\n", "Ada,'=HYPERLINK()\r\n", 'Bo,"say ""hi"""\r\n']
+
+
+def test_it_prefixes_every_formula_start():
+    assert [
+        neutralize_cell(v) for v in ["=1+1", "+44", "-2", "@SUM(A1)", "\tx", "ok", None, 3]
+    ] == [
+        "'=1+1",
+        "'+44",
+        "'-2",
+        "'@SUM(A1)",
+        "'\tx",
+        "ok",
+        "",
+        "3",
+    ]
+
+
+def test_it_neutralises_every_cell_of_the_stream():
+    text = "".join(csv_stream([["=cmd|' /C calc'!A0", "fine"]], bom=False))
+    assert next(csv.reader(io.StringIO(text))) == ["'=cmd|' /C calc'!A0", "fine"]

@@ -1,0 +1,48 @@
+"""Deleting a contact list (its contacts stay)."""
+
+import pytest
+from django.urls import reverse
+
+from campaigns.models import Contact, ContactList, Membership
+from tests.factories import CampaignFactory, ContactListFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def delete_url(contact_list) -> str:
+    return reverse("contacts:list_delete", args=[contact_list.pk])
+
+
+def test_it_deletes_an_unused_list_and_keeps_the_contacts(manager_client):
+    contact_list = ContactListFactory(size=2)
+    response = manager_client.post(delete_url(contact_list))
+    assert response.status_code == 302
+    assert response.url == reverse("contacts:lists")
+    assert not ContactList.objects.exists()
+    assert not Membership.objects.exists()
+    assert Contact.objects.count() == 2
+
+
+def test_it_refuses_to_delete_a_list_a_campaign_uses(manager_client):
+    campaign = CampaignFactory(name="Spring appeal", contact_list=ContactListFactory(size=2))
+    response = manager_client.post(delete_url(campaign.contact_list))
+    assert response.status_code == 409
+    assert "used by “Spring appeal”" in response.content.decode()
+    assert ContactList.objects.filter(pk=campaign.contact_list.pk).exists()
+    assert Membership.objects.count() == 2
+
+
+def test_it_needs_post(manager_client):
+    contact_list = ContactListFactory()
+    assert manager_client.get(delete_url(contact_list)).status_code == 405
+    assert ContactList.objects.exists()
+
+
+def test_it_is_refused_to_a_viewer(viewer_client):
+    contact_list = ContactListFactory()
+    assert viewer_client.post(delete_url(contact_list)).status_code == 403
+    assert ContactList.objects.exists()
+
+
+def test_it_is_404_for_a_missing_list(manager_client):
+    assert manager_client.post(reverse("contacts:list_delete", args=[999])).status_code == 404

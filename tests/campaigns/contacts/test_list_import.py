@@ -1,0 +1,119 @@
+"""Uploading a CSV file into a list: stored, inspected once, and queued for the workers."""
+
+import pytest
+from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
+
+from campaigns.contacts import tasks
+from campaigns.contacts.importing import Layout, importer, job, layout
+from campaigns.models import ImportJob
+from tests.factories import ContactListFactory
+
+from .files import GOOD_CSV, job_for, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def import_url(contact_list) -> str:
+    return reverse("contacts:list_import", args=[contact_list.pk])
+
+
+def test_it_queues_an_upload_and_the_task_imports_it(
+    manager_client, manager, django_capture_on_commit_callbacks
+):
+    contact_list = ContactListFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(
+            import_url(contact_list), {"file": upload(), "default_region": "US"}
+        )
+    assert response.status_code == 302
+    queued_job = ImportJob.objects.get()
+    assert (queued_job.contact_list, queued_job.created_by, queued_job.status) == (
+        contact_list,
+        manager,
+        "queued",
+    )
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path == "campaigns.contacts.tasks.import_contacts"
+    assert queued.args_kwargs == {"args": [], "kwargs": {"job_id": queued_job.pk}}
+
+    tasks.import_contacts.call(job_id=queued_job.pk)
+    queued_job.refresh_from_db()
+    assert (
+        queued_job.status,
+        queued_job.rows_read,
+        queued_job.rows_imported,
+        queued_job.rows_rejected,
+    ) == ("completed", 2, 1, 1)
+    contact_list.refresh_from_db()
+    assert contact_list.size == 1
+
+
+def test_it_stores_the_layout_the_form_found_so_the_job_never_reads_it_again(
+    manager_client, monkeypatch
+):
+    contact_list = ContactListFactory()
+    manager_client.post(import_url(contact_list), {"file": upload(), "default_region": "US"})
+    queued_job = ImportJob.objects.get()
+    assert Layout.from_json(queued_job.layout).fields == {"name": 0, "phone": 1, "email": 2}
+
+    def no_detection(source):
+        raise AssertionError("the job decoded the file again to find its encoding")
+
+    monkeypatch.setattr(layout, "_detect_encoding", no_detection)
+    tasks.import_contacts.call(job_id=queued_job.pk)
+    queued_job.refresh_from_db()
+    assert (queued_job.status, queued_job.rows_read) == ("completed", 2)
+
+
+def test_a_big_import_queues_its_next_chunk(monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(importer, "BATCH_ROWS", 1)
+    monkeypatch.setattr(job, "CHUNK_ROWS", 1)
+    queued_job = job_for(GOOD_CSV)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.import_contacts.call(job_id=queued_job.pk)
+    task_path = "campaigns.contacts.tasks.import_contacts"
+    assert DBTaskResult.objects.filter(task_path=task_path).count() == 1
+    queued_job.refresh_from_db()
+    assert (queued_job.status, queued_job.rows_read) == ("running", 1)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "file is empty."),
+        (b"name,phone\n", "header row but no contacts"),
+        (b"\x89PNG\r\n\x1a\n\0\0", "not a CSV file"),
+        (b"name,city\nAnn,Paris\n", "no phone or email column"),
+    ],
+)
+def test_it_refuses_a_bad_upload_and_imports_nothing(manager_client, data, message):
+    contact_list = ContactListFactory()
+    response = manager_client.post(
+        import_url(contact_list), {"file": upload(data), "default_region": "US"}
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not ImportJob.objects.exists()
+    assert not DBTaskResult.objects.exists()
+
+
+def test_it_is_refused_to_a_viewer(viewer_client):
+    contact_list = ContactListFactory()
+    response = viewer_client.post(
+        import_url(contact_list), {"file": upload(), "default_region": "US"}
+    )
+    assert response.status_code == 403
+    assert not ImportJob.objects.exists()
+
+
+def test_it_needs_post(manager_client):
+    contact_list = ContactListFactory()
+    assert manager_client.get(import_url(contact_list)).status_code == 405
+
+
+def test_it_is_404_for_a_missing_list(manager_client):
+    response = manager_client.post(
+        reverse("contacts:list_import", args=[999]), {"file": upload(), "default_region": "US"}
+    )
+    assert response.status_code == 404
