@@ -22,8 +22,7 @@ from itertools import accumulate
 
 from django.core.cache import cache
 from django.db import models
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, NullIf, Trunc
+from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from channels.models import Channel, Delivery, status_breakdown
@@ -80,10 +79,6 @@ class Figures:
     def conversion_rate(self) -> float | None:
         """Converted / contacted; None (shown as "—") while nobody has been contacted."""
         return self.converted / self.contacted if self.contacted else None
-
-    @property
-    def remaining(self) -> int:
-        return max(0, self.audience - self.processed - self.in_flight)
 
     @property
     def progress_percent(self) -> int:
@@ -400,31 +395,6 @@ def result_rows(*, deliveries: models.QuerySet[Delivery]) -> Iterator[list]:
             created.isoformat(),
             finished.isoformat() if finished else "",
         ]
-
-
-def with_conversion_rate(queryset: models.QuerySet[Campaign]) -> models.QuerySet[Campaign]:
-    """Annotate campaigns with `converted_total`, `contacted_total` and `conversion_rate`.
-
-    One query: sums over the channels' counters. Contacted = processed - skipped -
-    interrupted - failed, the same rule as `Channel.contacted`. The rate is NULL while
-    nobody has been contacted.
-    """
-    failed = Coalesce(
-        Cast(KeyTextTransform("failed", "channels__outcome_counts"), models.IntegerField()), 0
-    )
-    contacted = (
-        models.F("channels__processed")
-        - models.F("channels__skipped")
-        - models.F("channels__interrupted")
-        - failed
-    )
-    return queryset.annotate(
-        converted_total=Coalesce(models.Sum("channels__converted"), 0),
-        contacted_total=Coalesce(models.Sum(contacted), 0),
-    ).annotate(
-        conversion_rate=Cast("converted_total", models.FloatField())
-        / NullIf(Cast("contacted_total", models.FloatField()), 0.0)
-    )
 
 
 def conversion_rate_of(channels: list[Channel]) -> float | None:

@@ -50,14 +50,6 @@ class Contact(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("contacts:contact", args=[self.pk])
 
-    @property
-    def first_name(self) -> str:
-        return self.name.split(" ", 1)[0] if self.name else ""
-
-    @property
-    def last_name(self) -> str:
-        return self.name.split(" ", 1)[1] if " " in self.name else ""
-
     def clean_fields(self, exclude=None) -> None:
         # clean() normalises and checks the two addresses; the field validators would judge
         # the raw text instead, refusing " ana@example.com " and giving a bad address two
@@ -84,13 +76,6 @@ class Contact(models.Model):
             errors["phone"] = ["A contact needs a phone number or an email address."]
         if errors:
             raise ValidationError(errors)
-
-    def is_opted_out(self, kind: str) -> bool:
-        return {
-            Channel.Kind.AI_VOICE: self.opted_out_voice,
-            Channel.Kind.SMS: self.opted_out_sms,
-            Channel.Kind.EMAIL: self.opted_out_email,
-        }[kind]
 
 
 class ContactList(models.Model):

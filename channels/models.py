@@ -410,8 +410,6 @@ class Delivery(models.Model):
         SKIPPED = "skipped", "Skipped"
         INTERRUPTED = "interrupted", "Interrupted"
 
-    FINAL_STATES = frozenset({State.DONE, State.FAILED, State.SKIPPED, State.INTERRUPTED})
-
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")
     contact = models.ForeignKey(
         "campaigns.Contact", on_delete=models.PROTECT, related_name="deliveries"
@@ -448,10 +446,6 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id}/{self.contact_id}: {self.state} {self.outcome}".strip()
-
-    @property
-    def is_final(self) -> bool:
-        return self.state in self.FINAL_STATES
 
 
 class EngineLease(models.Model):

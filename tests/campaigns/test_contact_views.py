@@ -117,7 +117,6 @@ def test_it_opts_a_contact_out_per_kind(manager_client):
         True,
         True,
     )
-    assert contact.is_opted_out(Channel.Kind.SMS)
 
 
 def test_it_opts_a_contact_back_in(manager_client):
