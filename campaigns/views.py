@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
-from channels.models import Channel, InvalidTransition
+from channels.models import AlreadyDone, Channel, InvalidTransition
 from channels.progress import is_live, load_live_channels
 
 from .filters import CampaignFilter, with_status_rank
@@ -93,7 +93,6 @@ def live_context(campaign: Campaign, **extra) -> dict:
         "campaign": campaign,
         "channels": channels,
         "polling": any(is_live(channel) for channel in channels),
-        "deletable": all(channel.status != Channel.Status.RUNNING for channel in channels),
         **extra,
     }
 
@@ -142,11 +141,10 @@ def act_on_campaign(request: HttpRequest, campaign: Campaign, action: str) -> Ht
     """Archive or unarchive: already done is a no-op with a message, impossible is a 409."""
     try:
         getattr(campaign, action)(by=request.user)
-    except InvalidTransition as exc:
-        archived = campaign.status == Campaign.Status.ARCHIVED
-        if archived != (action == "archive"):
-            return render_live(request, campaign, status=409, campaign_error=str(exc))
+    except AlreadyDone as exc:
         messages.info(request, str(exc))
+    except InvalidTransition as exc:
+        return render_live(request, campaign, status=409, campaign_error=str(exc))
     else:
         messages.success(request, DONE_MESSAGES[action].format(name=campaign.name))
     return render_live(request, campaign)
@@ -158,7 +156,8 @@ def campaign_archive(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, pk, perm="campaigns.archive_campaign")
     if request.method == "POST":
         return act_on_campaign(request, campaign, "archive")
-    return render(request, "campaigns/archive.html", {"campaign": campaign})
+    context = {"campaign": campaign, "refusal": campaign.refusal("archive")}
+    return render(request, "campaigns/archive.html", context)
 
 
 @require_POST
@@ -172,8 +171,8 @@ def campaign_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """GET names what will go; POST removes it all (the contacts stay)."""
     campaign = get_campaign_for_user(request, pk, perm="campaigns.delete_campaign")
     context = {"campaign": campaign, "summary": campaign.deletion_summary()}
-    running = campaign.channels.filter(status=Channel.Status.RUNNING).exists()
     if request.method == "GET":
+        running = not campaign.can_delete()
         return render(request, "campaigns/delete.html", {**context, "running": running})
     try:
         campaign.delete_everything(by=request.user)

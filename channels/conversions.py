@@ -35,10 +35,8 @@ def mark_converted(*, delivery: Delivery, by=None) -> bool:
     from campaigns.models import ActivityEvent, Campaign
 
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=delivery.channel.campaign_id)
+        campaign = Campaign.objects.lock_for_change(delivery.channel.campaign_id)
         channel = Channel.objects.select_for_update().get(pk=delivery.channel_id)
-        if campaign.status == Campaign.Status.ARCHIVED:
-            raise InvalidTransition(Channel.ARCHIVED_CAMPAIGN_MESSAGE)
         delivery.refresh_from_db()
         if delivery.converted:
             return False
@@ -138,10 +136,8 @@ def mark_converted_from_list(*, channel: Channel, text: str, by=None) -> Convers
     report.unknown += [raw for key, raw in emails.items() if key not in found_emails]
     report.unknown += [raw for key, raw in phones.items() if key not in found_phones]
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=channel.campaign_id)
+        campaign = Campaign.objects.lock_for_change(channel.campaign_id)
         Channel.objects.select_for_update().filter(pk=channel.pk).values_list("pk").first()
-        if campaign.status == Campaign.Status.ARCHIVED:
-            raise InvalidTransition(Channel.ARCHIVED_CAMPAIGN_MESSAGE)
         ids = sorted(to_convert)
         now = timezone.now()
         for start in range(0, len(ids), CHUNK):

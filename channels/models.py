@@ -12,6 +12,10 @@ class InvalidTransition(Exception):
     """A refused action; `str(exc)` is the message to show the person who asked."""
 
 
+class AlreadyDone(InvalidTransition):
+    """A repeated action that is already done ("already paused"): a no-op with a message."""
+
+
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 CONTACT_FIELDS = {"name", "first_name", "last_name", "phone", "email", "timezone"}
 
@@ -69,7 +73,6 @@ class Channel(models.Model):
     UNREACHED_OUTCOMES = frozenset({"failed"})
     DEFAULT_MAX_PER_SECOND = {Kind.AI_VOICE: 5, Kind.SMS: 50, Kind.EMAIL: 100}
     DEFAULT_MAX_CONCURRENT = 10
-    ARCHIVED_CAMPAIGN_MESSAGE = "This campaign is archived; unarchive it first."
 
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.CASCADE, related_name="channels"
@@ -150,31 +153,6 @@ class Channel(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
 
-    def save(self, *args, **kwargs) -> None:
-        if not self._state.adding:
-            super().save(*args, **kwargs)
-            return
-        from campaigns.models import Campaign
-
-        with transaction.atomic():
-            # A new Ready channel turns a Completed campaign Active (SPEC section 3), so the
-            # stored status is recomputed here, under the campaign lock the transitions take.
-            campaign = Campaign.objects.select_for_update().get(pk=self.campaign_id)
-            if campaign.status == Campaign.Status.ARCHIVED:
-                raise InvalidTransition(self.ARCHIVED_CAMPAIGN_MESSAGE)
-            super().save(*args, **kwargs)
-            campaign.refresh_status()
-
-    def delete(self, *args, **kwargs):
-        from campaigns.models import Campaign
-
-        with transaction.atomic():
-            # Removing the last Ready channel can turn an Active campaign Completed.
-            campaign = Campaign.objects.select_for_update().get(pk=self.campaign_id)
-            deleted = super().delete(*args, **kwargs)
-            campaign.refresh_status()
-        return deleted
-
     # -- content ------------------------------------------------------------------------
 
     REQUIRED_CONTENT = {
@@ -193,14 +171,20 @@ class Channel(models.Model):
             errors["max_per_second"] = "Allow at least one contact per second."
         if self.kind == self.Kind.AI_VOICE and self.max_concurrent < 1:
             errors["max_concurrent"] = "Allow at least one call at a time."
-        if self._state.adding and self.campaign_id and self.campaign.status == "archived":
-            errors[NON_FIELD_ERRORS] = self.ARCHIVED_CAMPAIGN_MESSAGE
+        if self._state.adding and self.campaign_id and self.campaign.is_archived:
+            errors[NON_FIELD_ERRORS] = self.campaign.ARCHIVED_MESSAGE
         if errors:
             raise ValidationError(errors)
 
     @property
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE_STATUSES
+
+    def edit_refusal(self) -> str:
+        """Why this channel cannot be edited now (SPEC section 2), or ""."""
+        if self.is_editable:
+            return ""
+        return f"A {self.get_status_display().lower()} channel cannot be edited."
 
     @property
     def is_remarketing(self) -> bool:
@@ -270,15 +254,15 @@ class Channel(models.Model):
 
         allowed, target = self.TRANSITIONS[action]
         with transaction.atomic():
-            # Campaign first, then channel: every path that takes both locks takes them in
-            # this order, so concurrent actions on one campaign queue instead of deadlocking.
-            campaign = Campaign.objects.select_for_update().get(pk=self.campaign_id)
+            # Campaign first, then channel: the lock order of every path that takes both.
+            campaign = Campaign.objects.lock(self.campaign_id)
             locked = Channel.objects.select_for_update().get(pk=self.pk)
             if locked.status not in allowed:
                 self._copy_state(locked)
-                raise InvalidTransition(locked.refusal_message(action))
-            if campaign.status == Campaign.Status.ARCHIVED:
-                raise InvalidTransition(self.ARCHIVED_CAMPAIGN_MESSAGE)
+                refusal = AlreadyDone if locked.status == target else InvalidTransition
+                raise refusal(locked.refusal_message(action))
+            # After the channel's own refusal: "already stopped" stays a no-op when archived.
+            campaign.refuse_if_archived()
             now = timezone.now()
             changes: dict = {"status": target}
             if action == "start":
@@ -349,6 +333,25 @@ class Channel(models.Model):
     def complete(self, *, by=None) -> None:
         """Called by the engine once every audience contact has a final delivery."""
         self._transition("complete", by=by)
+
+    def remove(self, *, by=None) -> None:
+        """Delete this channel, which must still be Ready (SPEC section 2)."""
+        from campaigns.models import ActivityEvent, Campaign
+
+        with transaction.atomic():
+            campaign = Campaign.objects.lock(self.campaign_id)
+            removed, _ = Channel.objects.filter(pk=self.pk, status=self.Status.READY).delete()
+            if not removed:
+                raise InvalidTransition("Only a ready channel can be removed.")
+            # Removing the last Ready channel can turn an Active campaign Completed.
+            campaign.refresh_status()
+            ActivityEvent.record(
+                actor=by,
+                action="remove",
+                campaign=campaign,
+                subject=f"channel “{self.name}”",
+                from_status=self.Status.READY,
+            )
 
     # -- audience -----------------------------------------------------------------------
 
