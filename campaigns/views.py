@@ -45,7 +45,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     # Only what a row shows (the list never reads a channel's content fields).
     channels = Channel.objects.only(
         *("campaign_id", "kind", "name", "status", "processed", "audience_size", "started_at"),
-        *("converted", "outcome_counts"),
+        *("in_flight", "skipped", "interrupted", "converted", "outcome_counts"),
         *("source_channel_id", "source_outcomes"),
     ).order_by("created_at", "pk")
     campaigns = with_status_rank(

@@ -24,12 +24,6 @@ NOT_CONTACTED_MESSAGE = "Only a contacted delivery can be marked converted; this
 CHUNK = 1000
 
 
-def can_convert(delivery: Delivery) -> bool:
-    return delivery.state == Delivery.State.DONE and delivery.outcome not in (
-        Channel.UNREACHED_OUTCOMES
-    )
-
-
 def mark_converted(*, delivery: Delivery, by=None) -> bool:
     """Mark one delivery converted; False if it already was (a no-op)."""
     from campaigns.models import ActivityEvent, Campaign
@@ -40,7 +34,7 @@ def mark_converted(*, delivery: Delivery, by=None) -> bool:
         delivery.refresh_from_db()
         if delivery.converted:
             return False
-        if not can_convert(delivery):
+        if not delivery.is_contacted:
             raise InvalidTransition(
                 NOT_CONTACTED_MESSAGE.format(delivery.get_state_display().lower())
             )
@@ -129,7 +123,7 @@ def mark_converted_from_list(*, channel: Channel, text: str, by=None) -> Convers
         seen.add(pk)
         if converted:
             report.already_converted += 1
-        elif state == Delivery.State.DONE and outcome not in Channel.UNREACHED_OUTCOMES:
+        elif Delivery.counts_as_contacted(state=state, outcome=outcome):
             to_convert.add(pk)
         else:
             report.not_contacted += 1

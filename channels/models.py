@@ -40,6 +40,32 @@ def render_template(text: str, values: dict) -> str:
     return PLACEHOLDER.sub(lambda match: str(values.get(match.group(1), "")), text or "")
 
 
+class Outcome(models.TextChoices):
+    """What the provider said about one delivery; `Delivery.Outcome`."""
+
+    ANSWERED = "answered", "Answered"
+    VOICEMAIL = "voicemail", "Voicemail"
+    NO_ANSWER = "no_answer", "No answer"
+    BUSY = "busy", "Busy"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    UNDELIVERED = "undelivered", "Undelivered"
+    BOUNCED = "bounced", "Bounced"
+    FAILED = "failed", "Failed"
+
+
+def percent_done(done: int, total: int, *, complete: bool) -> int:
+    """Whole percent of `total`; an empty run that completed is 100 %, one that did not 0 %."""
+    if not total:
+        return 100 if complete else 0
+    return min(100, done * 100 // total)
+
+
+def ratio(part: int, whole: int) -> float | None:
+    """part / whole, or None (shown as "—") while the whole is zero."""
+    return part / whole if whole else None
+
+
 class Channel(models.Model):
     class Kind(models.TextChoices):
         AI_VOICE = "ai_voice", "AI Voice"
@@ -63,14 +89,18 @@ class Channel(models.Model):
     }
     EDITABLE_STATUSES = frozenset({Status.READY, Status.PAUSED})
     FINISHED_STATUSES = frozenset({Status.COMPLETED, Status.STOPPED})
+    # The outcomes each kind's provider can answer, in the order the pages list them.
     OUTCOMES = {
-        Kind.AI_VOICE: ["answered", "voicemail", "no_answer", "busy", "failed"],
-        Kind.SMS: ["sent", "delivered", "undelivered", "failed"],
-        Kind.EMAIL: ["sent", "delivered", "bounced", "failed"],
+        Kind.AI_VOICE: [
+            Outcome.ANSWERED,
+            Outcome.VOICEMAIL,
+            Outcome.NO_ANSWER,
+            Outcome.BUSY,
+            Outcome.FAILED,
+        ],
+        Kind.SMS: [Outcome.SENT, Outcome.DELIVERED, Outcome.UNDELIVERED, Outcome.FAILED],
+        Kind.EMAIL: [Outcome.SENT, Outcome.DELIVERED, Outcome.BOUNCED, Outcome.FAILED],
     }
-    # Outcomes that mean the provider did not reach the contact (SPEC: "contacted" excludes
-    # deliveries that failed).
-    UNREACHED_OUTCOMES = frozenset({"failed"})
     DEFAULT_MAX_PER_SECOND = {Kind.AI_VOICE: 5, Kind.SMS: 50, Kind.EMAIL: 100}
     DEFAULT_MAX_CONCURRENT = 10
 
@@ -198,28 +228,42 @@ class Channel(models.Model):
     def address_field(self) -> str:
         return "email" if self.kind == self.Kind.EMAIL else "phone"
 
+    # -- figures (the command center, Analytics and the campaign list all read these) ----
+
+    @property
+    def audience(self) -> int:
+        """A run's frozen audience; before a list-based channel starts, its list as it stands."""
+        if self.status == self.Status.READY and not self.is_remarketing:
+            return self.campaign.contact_list.size
+        return self.audience_size
+
     @property
     def contacted(self) -> int:
-        reached = sum(
+        """Deliveries that reached their contact (`Delivery.is_contacted`), from the counters."""
+        return sum(
             count
             for outcome, count in self.outcome_counts.items()
-            if outcome not in self.UNREACHED_OUTCOMES
+            if outcome not in Delivery.UNREACHED_OUTCOMES
         )
-        return reached
 
     @property
     def failed(self) -> int:
-        return self.outcome_counts.get("failed", 0)
+        return self.outcome_counts.get(Outcome.FAILED, 0)
 
     @property
     def progress_percent(self) -> int:
-        if not self.audience_size:
-            return 100 if self.status == self.Status.COMPLETED else 0
-        return min(100, self.processed * 100 // self.audience_size)
+        return percent_done(
+            self.processed, self.audience, complete=self.status == self.Status.COMPLETED
+        )
+
+    @property
+    def conversion_rate(self) -> float | None:
+        """Converted / contacted; None while nobody has been contacted."""
+        return ratio(self.converted, self.contacted)
 
     @property
     def remaining(self) -> int:
-        return max(0, self.audience_size - self.processed)
+        return max(0, self.audience - self.processed)
 
     def allowed_actions(self) -> list[str]:
         """User actions the current status allows, in the order the buttons appear."""
@@ -417,6 +461,11 @@ class Delivery(models.Model):
     contact = models.ForeignKey(
         "campaigns.Contact", on_delete=models.PROTECT, related_name="deliveries"
     )
+    Outcome = Outcome
+    # Outcomes that mean the provider did not reach the contact (SPEC: "contacted" excludes
+    # deliveries that failed).
+    UNREACHED_OUTCOMES = frozenset({Outcome.FAILED})
+
     state = models.CharField(max_length=16, choices=State, default=State.SENDING)
     outcome = models.CharField(max_length=16, blank=True)
     converted = models.BooleanField(default=False)
@@ -449,6 +498,23 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id}/{self.contact_id}: {self.state} {self.outcome}".strip()
+
+    @classmethod
+    def counts_as_contacted(cls, *, state: str, outcome: str) -> bool:
+        """SPEC: contacted means the provider reached the contact; only those can convert."""
+        return state == cls.State.DONE and outcome not in cls.UNREACHED_OUTCOMES
+
+    @property
+    def is_contacted(self) -> bool:
+        return self.counts_as_contacted(state=self.state, outcome=self.outcome)
+
+
+def outcome_label(key: str) -> str:
+    """“No answer” for an outcome, “Skipped” for a ledger state shown among the outcomes."""
+    for choices in (Outcome, Delivery.State):
+        if key in choices.values:
+            return choices(key).label
+    return key.replace("_", " ").capitalize()
 
 
 class EngineLease(models.Model):

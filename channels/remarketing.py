@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import connection, models, transaction
 
-from .models import AudienceMember, Channel, Delivery, InvalidTransition
+from .models import AudienceMember, Channel, Delivery, InvalidTransition, outcome_label
 
 # Ledger states without a provider outcome that can still be followed up.
 STATE_CHOICES = (Delivery.State.INTERRUPTED, Delivery.State.SKIPPED)
@@ -117,7 +117,7 @@ def describe_follow_up(*, channel: Channel) -> str:
     source = channel.source_channel
     parts = [f"Follow-up of {source.get_kind_display()}" if source else "Follow-up"]
     if channel.source_outcomes:
-        parts.append(", ".join(o.replace("_", " ") for o in channel.source_outcomes))
+        parts.append(", ".join(outcome_label(o).lower() for o in channel.source_outcomes))
     if channel.source_unconverted_only:
         parts.append("not converted")
     return " · ".join(parts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from .models import Channel
+from .models import Channel, outcome_label
 from .remarketing import audience_counts, outcome_choices
 
 CONTENT_FIELDS = [
@@ -44,7 +44,7 @@ class RemarketForm(forms.ModelForm):
         self.source = source
         self.counts = audience_counts(channel=source)
         self.fields["outcomes"].choices = [
-            (choice, f"{choice} {self.counts[choice]['all']:,}")
+            (choice, f"{outcome_label(choice)} {self.counts[choice]['all']:,}")
             for choice in outcome_choices(channel=source)
         ]
         if not self.is_bound:
