@@ -4,35 +4,29 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
 from channels.models import AlreadyDone, Channel, InvalidTransition
-from channels.progress import is_live, load_live_channels
 
+from .command_center import (
+    ACTIVITY_SHOWN,
+    CHANGED_EVENT,
+    get_campaign_for_user,
+    live_context,
+    render_live,
+)
 from .filters import CampaignFilter, with_status_rank
 from .forms import CampaignForm
 from .models import ActivityEvent, Campaign
 
 PAGE_SIZE = 25
-ACTIVITY_SHOWN = 50
-# Sent with every response that changed something, so the Activity section reloads itself.
-CHANGED_EVENT = "herald:changed"
 DONE_MESSAGES = {
     "archive": "“{name}” is archived. It has left the main list; find it under Archived.",
     "unarchive": "“{name}” is back among the completed campaigns.",
 }
-
-
-def get_campaign_for_user(
-    request: HttpRequest, pk: int, *, perm: str = "campaigns.view_campaign"
-) -> Campaign:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-    return get_object_or_404(Campaign.objects.select_related("contact_list", "created_by"), pk=pk)
 
 
 def wants_fragment(request: HttpRequest) -> bool:
@@ -86,17 +80,6 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "campaigns/form.html", {"form": form, "campaign": campaign})
 
 
-def live_context(campaign: Campaign, **extra) -> dict:
-    """What the `live` partial needs: two queries, however many channels."""
-    channels = load_live_channels(campaign, now=timezone.now())
-    return {
-        "campaign": campaign,
-        "channels": channels,
-        "polling": any(is_live(channel) for channel in channels),
-        **extra,
-    }
-
-
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, pk)
     activity = campaign.activity.select_related("actor")[:ACTIVITY_SHOWN]
@@ -119,22 +102,6 @@ def campaign_activity(request: HttpRequest, pk: int) -> HttpResponse:
     activity = campaign.activity.select_related("actor")[:ACTIVITY_SHOWN]
     context = {"campaign": campaign, "activity": activity}
     return render(request, "campaigns/detail.html#activity", context)
-
-
-def render_live(
-    request: HttpRequest, campaign: Campaign, *, status: int = 200, **extra
-) -> HttpResponse:
-    """The answer to an action: the fresh live partial for htmx, else the page itself."""
-    if request.htmx:
-        context = live_context(campaign, **extra)
-        response = render(request, "campaigns/detail.html#live", context, status=status)
-        response["HX-Trigger"] = CHANGED_EVENT
-        return response
-    if status == 200:
-        return redirect(campaign)
-    activity = campaign.activity.select_related("actor")[:ACTIVITY_SHOWN]
-    context = live_context(campaign, activity=activity, **extra)
-    return render(request, "campaigns/detail.html", context, status=status)
 
 
 def act_on_campaign(request: HttpRequest, campaign: Campaign, action: str) -> HttpResponse:

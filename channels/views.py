@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from campaigns.views import get_campaign_for_user, render_live
+from campaigns.command_center import get_campaign_for_user, render_live
 
 from . import editing
 from .forms import ChannelForm
