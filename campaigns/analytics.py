@@ -25,14 +25,8 @@ from django.db import models
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
-from channels.models import (
-    Channel,
-    Delivery,
-    outcome_label,
-    percent_done,
-    ratio,
-    status_breakdown,
-)
+from channels.figures import outcome_label, percent_done, ratio
+from channels.models import Channel, Delivery, status_breakdown
 
 from .models import Campaign
 

@@ -7,6 +7,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from .figures import Outcome, State, percent_done, ratio
+
 
 class InvalidTransition(Exception):
     """A refused action; `str(exc)` is the message to show the person who asked."""
@@ -38,32 +40,6 @@ def validate_template(text: str) -> None:
 def render_template(text: str, values: dict) -> str:
     """Fill {placeholders}; an unknown one becomes empty rather than leaking braces."""
     return PLACEHOLDER.sub(lambda match: str(values.get(match.group(1), "")), text or "")
-
-
-class Outcome(models.TextChoices):
-    """What the provider said about one delivery; `Delivery.Outcome`."""
-
-    ANSWERED = "answered", "Answered"
-    VOICEMAIL = "voicemail", "Voicemail"
-    NO_ANSWER = "no_answer", "No answer"
-    BUSY = "busy", "Busy"
-    SENT = "sent", "Sent"
-    DELIVERED = "delivered", "Delivered"
-    UNDELIVERED = "undelivered", "Undelivered"
-    BOUNCED = "bounced", "Bounced"
-    FAILED = "failed", "Failed"
-
-
-def percent_done(done: int, total: int, *, complete: bool) -> int:
-    """Whole percent of `total`; an empty run that completed is 100 %, one that did not 0 %."""
-    if not total:
-        return 100 if complete else 0
-    return min(100, done * 100 // total)
-
-
-def ratio(part: int, whole: int) -> float | None:
-    """part / whole, or None (shown as "—") while the whole is zero."""
-    return part / whole if whole else None
 
 
 class Channel(models.Model):
@@ -450,22 +426,17 @@ class AudienceMember(models.Model):
 class Delivery(models.Model):
     """The ledger: one row per (channel, contact) handed to a provider or skipped."""
 
-    class State(models.TextChoices):
-        SENDING = "sending", "Sending"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
-        INTERRUPTED = "interrupted", "Interrupted"
-
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")
-    contact = models.ForeignKey(
-        "campaigns.Contact", on_delete=models.PROTECT, related_name="deliveries"
-    )
+    # Both with their labels in channels/figures.py, where every page's figures come from.
+    State = State
     Outcome = Outcome
     # Outcomes that mean the provider did not reach the contact (SPEC: "contacted" excludes
     # deliveries that failed).
     UNREACHED_OUTCOMES = frozenset({Outcome.FAILED})
 
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")
+    contact = models.ForeignKey(
+        "campaigns.Contact", on_delete=models.PROTECT, related_name="deliveries"
+    )
     state = models.CharField(max_length=16, choices=State, default=State.SENDING)
     outcome = models.CharField(max_length=16, blank=True)
     converted = models.BooleanField(default=False)
@@ -507,14 +478,6 @@ class Delivery(models.Model):
     @property
     def is_contacted(self) -> bool:
         return self.counts_as_contacted(state=self.state, outcome=self.outcome)
-
-
-def outcome_label(key: str) -> str:
-    """“No answer” for an outcome, “Skipped” for a ledger state shown among the outcomes."""
-    for choices in (Outcome, Delivery.State):
-        if key in choices.values:
-            return choices(key).label
-    return key.replace("_", " ").capitalize()
 
 
 class EngineLease(models.Model):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from django.db import connection, models, transaction
 
-from .models import AudienceMember, Channel, Delivery, InvalidTransition, outcome_label
+from .figures import outcome_label
+from .models import AudienceMember, Channel, Delivery, InvalidTransition
 
 # Ledger states without a provider outcome that can still be followed up.
 STATE_CHOICES = (Delivery.State.INTERRUPTED, Delivery.State.SKIPPED)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
+from .figures import outcome_label
 from .forms import ChannelForm
-from .models import Channel, outcome_label
+from .models import Channel
 from .remarketing import audience_counts, outcome_choices
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
