@@ -50,7 +50,7 @@ class CampaignAdmin(admin.ModelAdmin):
         return request.user.has_perm("campaigns.archive_campaign")
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.channels.filter(status=Channel.Status.RUNNING).exists():
+        if obj is not None and not obj.can_delete():
             return False
         return super().has_delete_permission(request, obj)
 
@@ -64,6 +64,15 @@ class CampaignAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         obj.delete_everything(by=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Channel:
+            return super().save_formset(request, form, formset, change)
+        # The inline only adds and removes (it cannot change a channel): through the model.
+        for channel in formset.save(commit=False):
+            form.instance.add_channel(channel, by=request.user)
+        for channel in formset.deleted_objects:
+            channel.remove(by=request.user)
 
     def delete_queryset(self, request, queryset):
         for campaign in queryset:

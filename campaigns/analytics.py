@@ -22,16 +22,16 @@ from itertools import accumulate
 
 from django.core.cache import cache
 from django.db import models
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, NullIf, Trunc
+from django.db.models.functions import Trunc
 from django.utils import timezone
 
+from channels.figures import outcome_label, percent_done, ratio
 from channels.models import Channel, Delivery, status_breakdown
 
 from .models import Campaign
 
 # Outcomes that are not provider answers but states of the ledger, shown in the mix too.
-STATE_ROWS = ("skipped", "interrupted")
+STATE_ROWS = (Delivery.State.SKIPPED, Delivery.State.INTERRUPTED)
 # Buckets of the progress chart: the finest unit that keeps the chart readable.
 BUCKETS = (
     ("second", timedelta(minutes=5)),
@@ -64,7 +64,7 @@ class OutcomeShare:
 
 @dataclass
 class Figures:
-    """One channel's figures, or a campaign's sums."""
+    """One channel's figures (read from the channel), or a campaign's sums."""
 
     audience: int = 0
     processed: int = 0
@@ -75,19 +75,18 @@ class Figures:
     interrupted: int = 0
     converted: int = 0
     outcomes: list[OutcomeShare] = field(default_factory=list)
+    # Every channel completed: an empty run then reads 100 %, as on its card.
+    complete: bool = False
 
     @property
     def conversion_rate(self) -> float | None:
-        """Converted / contacted; None (shown as "—") while nobody has been contacted."""
-        return self.converted / self.contacted if self.contacted else None
-
-    @property
-    def remaining(self) -> int:
-        return max(0, self.audience - self.processed - self.in_flight)
+        """Converted / contacted, by the rule of `Channel.conversion_rate`."""
+        return ratio(self.converted, self.contacted)
 
     @property
     def progress_percent(self) -> int:
-        return min(100, self.processed * 100 // self.audience) if self.audience else 0
+        """Processed / audience, by the rule of `Channel.progress_percent`."""
+        return percent_done(self.processed, self.audience, complete=self.complete)
 
 
 @dataclass
@@ -143,27 +142,16 @@ class CampaignAnalytics:
         )
 
 
-def outcome_label(outcome: str) -> str:
-    return outcome.replace("_", " ")
-
-
-def audience_of(channel: Channel) -> int:
-    """A run's frozen audience; before a list-based channel starts, its list as it stands."""
-    if channel.status == Channel.Status.READY and not channel.is_remarketing:
-        return channel.campaign.contact_list.size
-    return channel.audience_size
-
-
 def channel_figures(*, channel: Channel) -> Figures:
     """A channel's figures from its counters (no query if `campaign__contact_list` is loaded)."""
     counts = channel.outcome_counts or {}
     outcome_names = [*Channel.OUTCOMES[channel.kind]]
     outcome_names += [name for name in counts if name not in outcome_names]
     by_outcome = {name: counts.get(name, 0) for name in outcome_names}
-    by_outcome["skipped"] = channel.skipped
-    by_outcome["interrupted"] = channel.interrupted
+    by_outcome[Delivery.State.SKIPPED] = channel.skipped
+    by_outcome[Delivery.State.INTERRUPTED] = channel.interrupted
     return Figures(
-        audience=audience_of(channel),
+        audience=channel.audience,
         processed=channel.processed,
         in_flight=channel.in_flight,
         contacted=channel.contacted,
@@ -172,6 +160,7 @@ def channel_figures(*, channel: Channel) -> Figures:
         interrupted=channel.interrupted,
         converted=channel.converted,
         outcomes=shares(by_outcome, of=channel.processed),
+        complete=channel.status == Channel.Status.COMPLETED,
     )
 
 
@@ -206,7 +195,14 @@ def total_figures(*, figures: list[Figures]) -> Figures:
         }
     )
     total.outcomes = shares(ordered, of=total.processed)
+    total.complete = bool(figures) and all(one.complete for one in figures)
     return total
+
+
+def campaign_figures(*, campaign: Campaign) -> Figures:
+    """A campaign's sums from `campaign.channels.all()` (no query when they are prefetched)."""
+    channels = campaign.channels.all()
+    return total_figures(figures=[channel_figures(channel=channel) for channel in channels])
 
 
 def bucket_unit(*, start: datetime | None, end: datetime) -> str:
@@ -400,34 +396,3 @@ def result_rows(*, deliveries: models.QuerySet[Delivery]) -> Iterator[list]:
             created.isoformat(),
             finished.isoformat() if finished else "",
         ]
-
-
-def with_conversion_rate(queryset: models.QuerySet[Campaign]) -> models.QuerySet[Campaign]:
-    """Annotate campaigns with `converted_total`, `contacted_total` and `conversion_rate`.
-
-    One query: sums over the channels' counters. Contacted = processed - skipped -
-    interrupted - failed, the same rule as `Channel.contacted`. The rate is NULL while
-    nobody has been contacted.
-    """
-    failed = Coalesce(
-        Cast(KeyTextTransform("failed", "channels__outcome_counts"), models.IntegerField()), 0
-    )
-    contacted = (
-        models.F("channels__processed")
-        - models.F("channels__skipped")
-        - models.F("channels__interrupted")
-        - failed
-    )
-    return queryset.annotate(
-        converted_total=Coalesce(models.Sum("channels__converted"), 0),
-        contacted_total=Coalesce(models.Sum(contacted), 0),
-    ).annotate(
-        conversion_rate=Cast("converted_total", models.FloatField())
-        / NullIf(Cast("contacted_total", models.FloatField()), 0.0)
-    )
-
-
-def conversion_rate_of(channels: list[Channel]) -> float | None:
-    """Converted / contacted over channels already loaded (no query); None before anyone."""
-    contacted = sum(channel.contacted for channel in channels)
-    return sum(channel.converted for channel in channels) / contacted if contacted else None

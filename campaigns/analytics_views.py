@@ -11,9 +11,9 @@ from django_htmx.http import HttpResponseStopPolling
 from channels.models import Delivery
 
 from . import analytics
+from .command_center import get_campaign_for_user
 from .exporting import csv_response
 from .models import Campaign
-from .views import get_campaign_for_user
 
 
 @require_safe

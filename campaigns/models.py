@@ -5,7 +5,7 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from channels.models import Channel, InvalidTransition, status_breakdown
+from channels.models import AlreadyDone, Channel, InvalidTransition, status_breakdown
 
 # Contacts, lists, memberships and imports are the contacts package's; they stay importable
 # from here, where SPEC section 7 names them.
@@ -14,6 +14,22 @@ from .contacts.models import ContactList
 from .contacts.models import ImportJob as ImportJob
 from .contacts.models import Membership as Membership
 from .contacts.models import normalize_phone as normalize_phone
+
+
+class CampaignQuerySet(models.QuerySet):
+    def lock(self, pk: int) -> Campaign:
+        """Lock the campaign's row until the transaction ends; the one place it is taken.
+
+        Every path that changes a campaign or its channels takes this lock first (then a
+        channel's), so concurrent actions on one campaign queue instead of deadlocking.
+        """
+        return self.select_for_update().get(pk=pk)
+
+    def lock_for_change(self, pk: int) -> Campaign:
+        """Lock the campaign, refusing an archived one (SPEC section 3: it is read-only)."""
+        campaign = self.lock(pk)
+        campaign.refuse_if_archived()
+        return campaign
 
 
 class Campaign(models.Model):
@@ -43,6 +59,10 @@ class Campaign(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CampaignQuerySet.as_manager()
+
+    ARCHIVED_MESSAGE = "This campaign is archived; unarchive it first."
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -95,27 +115,37 @@ class Campaign(models.Model):
         "unarchive": {Status.ARCHIVED},
     }
 
-    def _refusal(self, action: str) -> str:
-        if action == "archive":
-            if self.status == Campaign.Status.ARCHIVED:
-                return "This campaign is already archived."
-            return (
-                "Only a completed campaign can be archived; this one is "
-                f"{self.get_status_display().lower()}."
-            )
+    @property
+    def is_archived(self) -> bool:
+        return self.status == Campaign.Status.ARCHIVED
+
+    def refuse_if_archived(self) -> None:
+        if self.is_archived:
+            raise InvalidTransition(self.ARCHIVED_MESSAGE)
+
+    def can_add_channel(self) -> bool:
+        return not self.is_archived
+
+    def refusal(self, action: str) -> InvalidTransition | None:
+        """What `action` would meet now: None if allowed, AlreadyDone for a no-op."""
+        if self.status in self.ACTIONS[action]:
+            return None
         if action == "unarchive":
-            return "This campaign is not archived."
-        if action == "delete":
-            return "Stop or pause its running channels before deleting this campaign."
-        return f"A campaign cannot {action} now."
+            return AlreadyDone("This campaign is not archived.")
+        if self.is_archived:
+            return AlreadyDone("This campaign is already archived.")
+        return InvalidTransition(
+            "Only a completed campaign can be archived; this one is "
+            f"{self.get_status_display().lower()}."
+        )
 
     def _act(self, action: str, *, by, archived_at) -> None:
         with transaction.atomic():
-            locked = Campaign.objects.select_for_update().get(pk=self.pk)
-            if locked.status not in self.ACTIONS[action]:
+            locked = Campaign.objects.lock(self.pk)
+            if refusal := locked.refusal(action):
                 self.status = locked.status
                 self.archived_at = locked.archived_at
-                raise InvalidTransition(locked._refusal(action))
+                raise refusal
             before = locked.status
             locked.archived_at = archived_at
             Campaign.objects.filter(pk=locked.pk).update(archived_at=archived_at)
@@ -131,8 +161,40 @@ class Campaign(models.Model):
     def unarchive(self, *, by=None) -> None:
         self._act("unarchive", by=by, archived_at=None)
 
-    def can_add_channel(self) -> bool:
-        return self.status != Campaign.Status.ARCHIVED
+    def add_channel(
+        self, channel: Channel, *, by=None, action: str = "add", message: str = ""
+    ) -> Channel:
+        """Save `channel` (new, validated) as a Ready channel of this campaign.
+
+        `action` and `message` name the activity row (a follow-up is "remarket").
+        """
+        with transaction.atomic():
+            locked = Campaign.objects.lock_for_change(self.pk)
+            channel.campaign = self
+            channel.created_by = by if getattr(by, "is_authenticated", False) else None
+            channel.save()
+            # A new Ready channel turns a Completed campaign Active (SPEC section 3).
+            locked.refresh_status()
+            ActivityEvent.record(
+                actor=by,
+                action=action,
+                campaign=locked,
+                channel=channel,
+                to_status=channel.status,
+                message=message,
+            )
+        self.status = locked.status
+        return channel
+
+    # -- deletion ---------------------------------------------------------------------
+
+    DELETE_REFUSAL = "Stop or pause its running channels before deleting this campaign."
+
+    def can_delete(self, *, channel_statuses: list[str] | None = None) -> bool:
+        """SPEC section 3: not while a channel runs (from prefetched channels when there are)."""
+        if channel_statuses is None:
+            channel_statuses = [channel.status for channel in self.channels.all()]
+        return Channel.Status.RUNNING not in channel_statuses
 
     def deletion_summary(self) -> dict[str, int]:
         from channels.models import Delivery
@@ -146,15 +208,15 @@ class Campaign(models.Model):
     def delete_everything(self, *, by=None) -> None:
         """Remove the campaign with its channels and deliveries; the contacts stay."""
         with transaction.atomic():
-            locked = Campaign.objects.select_for_update().get(pk=self.pk)
+            locked = Campaign.objects.lock(self.pk)
             # Locking the channels too means no channel can be started while we delete.
             statuses = list(
                 Channel.objects.select_for_update()
                 .filter(campaign=locked)
                 .values_list("status", flat=True)
             )
-            if Channel.Status.RUNNING in statuses:
-                raise InvalidTransition(self._refusal("delete"))
+            if not locked.can_delete(channel_statuses=statuses):
+                raise InvalidTransition(self.DELETE_REFUSAL)
             ActivityEvent.record(
                 actor=by,
                 action="delete",

@@ -2,7 +2,7 @@ from django.urls import path
 
 from channels import views as channel_views
 
-from . import analytics_urls, views
+from . import analytics_views, views
 
 app_name = "campaigns"
 
@@ -18,7 +18,11 @@ urlpatterns = [
     path("<int:pk>/delete/", views.campaign_delete, name="delete"),
     # A channel is created inside its campaign; every other channel URL is under /channels/.
     path("<int:pk>/channels/new/", channel_views.create, name="add_channel"),
+    # The Analytics section.
+    path("<int:campaign_id>/analytics/", analytics_views.analytics_page, name="analytics"),
+    path(
+        "<int:campaign_id>/analytics/results.csv",
+        analytics_views.export_campaign,
+        name="export_results",
+    ),
 ]
-
-# The Analytics section (campaigns/analytics_urls.py).
-urlpatterns += analytics_urls.urlpatterns

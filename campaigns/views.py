@@ -4,35 +4,29 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
-from channels.models import Channel, InvalidTransition
-from channels.progress import is_live, load_live_channels
+from channels.models import AlreadyDone, Channel, InvalidTransition
 
+from .command_center import (
+    ACTIVITY_SHOWN,
+    CHANGED_EVENT,
+    get_campaign_for_user,
+    live_context,
+    render_live,
+)
 from .filters import CampaignFilter, with_status_rank
 from .forms import CampaignForm
 from .models import ActivityEvent, Campaign
 
 PAGE_SIZE = 25
-ACTIVITY_SHOWN = 50
-# Sent with every response that changed something, so the Activity section reloads itself.
-CHANGED_EVENT = "herald:changed"
 DONE_MESSAGES = {
     "archive": "“{name}” is archived. It has left the main list; find it under Archived.",
     "unarchive": "“{name}” is back among the completed campaigns.",
 }
-
-
-def get_campaign_for_user(
-    request: HttpRequest, pk: int, *, perm: str = "campaigns.view_campaign"
-) -> Campaign:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-    return get_object_or_404(Campaign.objects.select_related("contact_list", "created_by"), pk=pk)
 
 
 def wants_fragment(request: HttpRequest) -> bool:
@@ -45,7 +39,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     # Only what a row shows (the list never reads a channel's content fields).
     channels = Channel.objects.only(
         *("campaign_id", "kind", "name", "status", "processed", "audience_size", "started_at"),
-        *("converted", "outcome_counts"),
+        *("in_flight", "skipped", "interrupted", "converted", "outcome_counts"),
         *("source_channel_id", "source_outcomes"),
     ).order_by("created_at", "pk")
     campaigns = with_status_rank(
@@ -86,18 +80,6 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "campaigns/form.html", {"form": form, "campaign": campaign})
 
 
-def live_context(campaign: Campaign, **extra) -> dict:
-    """What the `live` partial needs: two queries, however many channels."""
-    channels = load_live_channels(campaign, now=timezone.now())
-    return {
-        "campaign": campaign,
-        "channels": channels,
-        "polling": any(is_live(channel) for channel in channels),
-        "deletable": all(channel.status != Channel.Status.RUNNING for channel in channels),
-        **extra,
-    }
-
-
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, pk)
     activity = campaign.activity.select_related("actor")[:ACTIVITY_SHOWN]
@@ -122,31 +104,14 @@ def campaign_activity(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "campaigns/detail.html#activity", context)
 
 
-def render_live(
-    request: HttpRequest, campaign: Campaign, *, status: int = 200, **extra
-) -> HttpResponse:
-    """The answer to an action: the fresh live partial for htmx, else the page itself."""
-    if request.htmx:
-        context = live_context(campaign, **extra)
-        response = render(request, "campaigns/detail.html#live", context, status=status)
-        response["HX-Trigger"] = CHANGED_EVENT
-        return response
-    if status == 200:
-        return redirect(campaign)
-    activity = campaign.activity.select_related("actor")[:ACTIVITY_SHOWN]
-    context = live_context(campaign, activity=activity, **extra)
-    return render(request, "campaigns/detail.html", context, status=status)
-
-
 def act_on_campaign(request: HttpRequest, campaign: Campaign, action: str) -> HttpResponse:
     """Archive or unarchive: already done is a no-op with a message, impossible is a 409."""
     try:
         getattr(campaign, action)(by=request.user)
-    except InvalidTransition as exc:
-        archived = campaign.status == Campaign.Status.ARCHIVED
-        if archived != (action == "archive"):
-            return render_live(request, campaign, status=409, campaign_error=str(exc))
+    except AlreadyDone as exc:
         messages.info(request, str(exc))
+    except InvalidTransition as exc:
+        return render_live(request, campaign, status=409, campaign_error=str(exc))
     else:
         messages.success(request, DONE_MESSAGES[action].format(name=campaign.name))
     return render_live(request, campaign)
@@ -158,7 +123,8 @@ def campaign_archive(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, pk, perm="campaigns.archive_campaign")
     if request.method == "POST":
         return act_on_campaign(request, campaign, "archive")
-    return render(request, "campaigns/archive.html", {"campaign": campaign})
+    context = {"campaign": campaign, "refusal": campaign.refusal("archive")}
+    return render(request, "campaigns/archive.html", context)
 
 
 @require_POST
@@ -172,8 +138,8 @@ def campaign_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """GET names what will go; POST removes it all (the contacts stay)."""
     campaign = get_campaign_for_user(request, pk, perm="campaigns.delete_campaign")
     context = {"campaign": campaign, "summary": campaign.deletion_summary()}
-    running = campaign.channels.filter(status=Channel.Status.RUNNING).exists()
     if request.method == "GET":
+        running = not campaign.can_delete()
         return render(request, "campaigns/delete.html", {**context, "running": running})
     try:
         campaign.delete_everything(by=request.user)

@@ -73,10 +73,19 @@ class ChannelAdmin(OperateChannelPermission, admin.ModelAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            obj.campaign.add_channel(obj, by=request.user)
+
+    def delete_model(self, request, obj):
+        obj.remove(by=request.user)
+
     def delete_queryset(self, request, queryset):
-        # One by one through Channel.delete, which recomputes the campaign's status.
+        # One by one through Channel.remove, which recomputes the campaign's status.
         for channel in queryset:
-            channel.delete()
+            channel.remove(by=request.user)
 
 
 @admin.register(Delivery)

@@ -24,25 +24,17 @@ NOT_CONTACTED_MESSAGE = "Only a contacted delivery can be marked converted; this
 CHUNK = 1000
 
 
-def can_convert(delivery: Delivery) -> bool:
-    return delivery.state == Delivery.State.DONE and delivery.outcome not in (
-        Channel.UNREACHED_OUTCOMES
-    )
-
-
 def mark_converted(*, delivery: Delivery, by=None) -> bool:
     """Mark one delivery converted; False if it already was (a no-op)."""
     from campaigns.models import ActivityEvent, Campaign
 
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=delivery.channel.campaign_id)
+        campaign = Campaign.objects.lock_for_change(delivery.channel.campaign_id)
         channel = Channel.objects.select_for_update().get(pk=delivery.channel_id)
-        if campaign.status == Campaign.Status.ARCHIVED:
-            raise InvalidTransition(Channel.ARCHIVED_CAMPAIGN_MESSAGE)
         delivery.refresh_from_db()
         if delivery.converted:
             return False
-        if not can_convert(delivery):
+        if not delivery.is_contacted:
             raise InvalidTransition(
                 NOT_CONTACTED_MESSAGE.format(delivery.get_state_display().lower())
             )
@@ -131,17 +123,15 @@ def mark_converted_from_list(*, channel: Channel, text: str, by=None) -> Convers
         seen.add(pk)
         if converted:
             report.already_converted += 1
-        elif state == Delivery.State.DONE and outcome not in Channel.UNREACHED_OUTCOMES:
+        elif Delivery.counts_as_contacted(state=state, outcome=outcome):
             to_convert.add(pk)
         else:
             report.not_contacted += 1
     report.unknown += [raw for key, raw in emails.items() if key not in found_emails]
     report.unknown += [raw for key, raw in phones.items() if key not in found_phones]
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=channel.campaign_id)
+        campaign = Campaign.objects.lock_for_change(channel.campaign_id)
         Channel.objects.select_for_update().filter(pk=channel.pk).values_list("pk").first()
-        if campaign.status == Campaign.Status.ARCHIVED:
-            raise InvalidTransition(Channel.ARCHIVED_CAMPAIGN_MESSAGE)
         ids = sorted(to_convert)
         now = timezone.now()
         for start in range(0, len(ids), CHUNK):

@@ -7,9 +7,15 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from .figures import Outcome, State, percent_done, ratio
+
 
 class InvalidTransition(Exception):
     """A refused action; `str(exc)` is the message to show the person who asked."""
+
+
+class AlreadyDone(InvalidTransition):
+    """A repeated action that is already done ("already paused"): a no-op with a message."""
 
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -59,17 +65,20 @@ class Channel(models.Model):
     }
     EDITABLE_STATUSES = frozenset({Status.READY, Status.PAUSED})
     FINISHED_STATUSES = frozenset({Status.COMPLETED, Status.STOPPED})
+    # The outcomes each kind's provider can answer, in the order the pages list them.
     OUTCOMES = {
-        Kind.AI_VOICE: ["answered", "voicemail", "no_answer", "busy", "failed"],
-        Kind.SMS: ["sent", "delivered", "undelivered", "failed"],
-        Kind.EMAIL: ["sent", "delivered", "bounced", "failed"],
+        Kind.AI_VOICE: [
+            Outcome.ANSWERED,
+            Outcome.VOICEMAIL,
+            Outcome.NO_ANSWER,
+            Outcome.BUSY,
+            Outcome.FAILED,
+        ],
+        Kind.SMS: [Outcome.SENT, Outcome.DELIVERED, Outcome.UNDELIVERED, Outcome.FAILED],
+        Kind.EMAIL: [Outcome.SENT, Outcome.DELIVERED, Outcome.BOUNCED, Outcome.FAILED],
     }
-    # Outcomes that mean the provider did not reach the contact (SPEC: "contacted" excludes
-    # deliveries that failed).
-    UNREACHED_OUTCOMES = frozenset({"failed"})
     DEFAULT_MAX_PER_SECOND = {Kind.AI_VOICE: 5, Kind.SMS: 50, Kind.EMAIL: 100}
     DEFAULT_MAX_CONCURRENT = 10
-    ARCHIVED_CAMPAIGN_MESSAGE = "This campaign is archived; unarchive it first."
 
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.CASCADE, related_name="channels"
@@ -150,31 +159,6 @@ class Channel(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
 
-    def save(self, *args, **kwargs) -> None:
-        if not self._state.adding:
-            super().save(*args, **kwargs)
-            return
-        from campaigns.models import Campaign
-
-        with transaction.atomic():
-            # A new Ready channel turns a Completed campaign Active (SPEC section 3), so the
-            # stored status is recomputed here, under the campaign lock the transitions take.
-            campaign = Campaign.objects.select_for_update().get(pk=self.campaign_id)
-            if campaign.status == Campaign.Status.ARCHIVED:
-                raise InvalidTransition(self.ARCHIVED_CAMPAIGN_MESSAGE)
-            super().save(*args, **kwargs)
-            campaign.refresh_status()
-
-    def delete(self, *args, **kwargs):
-        from campaigns.models import Campaign
-
-        with transaction.atomic():
-            # Removing the last Ready channel can turn an Active campaign Completed.
-            campaign = Campaign.objects.select_for_update().get(pk=self.campaign_id)
-            deleted = super().delete(*args, **kwargs)
-            campaign.refresh_status()
-        return deleted
-
     # -- content ------------------------------------------------------------------------
 
     REQUIRED_CONTENT = {
@@ -193,14 +177,20 @@ class Channel(models.Model):
             errors["max_per_second"] = "Allow at least one contact per second."
         if self.kind == self.Kind.AI_VOICE and self.max_concurrent < 1:
             errors["max_concurrent"] = "Allow at least one call at a time."
-        if self._state.adding and self.campaign_id and self.campaign.status == "archived":
-            errors[NON_FIELD_ERRORS] = self.ARCHIVED_CAMPAIGN_MESSAGE
+        if self._state.adding and self.campaign_id and self.campaign.is_archived:
+            errors[NON_FIELD_ERRORS] = self.campaign.ARCHIVED_MESSAGE
         if errors:
             raise ValidationError(errors)
 
     @property
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE_STATUSES
+
+    def edit_refusal(self) -> str:
+        """Why this channel cannot be edited now (SPEC section 2), or ""."""
+        if self.is_editable:
+            return ""
+        return f"A {self.get_status_display().lower()} channel cannot be edited."
 
     @property
     def is_remarketing(self) -> bool:
@@ -214,28 +204,42 @@ class Channel(models.Model):
     def address_field(self) -> str:
         return "email" if self.kind == self.Kind.EMAIL else "phone"
 
+    # -- figures (the command center, Analytics and the campaign list all read these) ----
+
+    @property
+    def audience(self) -> int:
+        """A run's frozen audience; before a list-based channel starts, its list as it stands."""
+        if self.status == self.Status.READY and not self.is_remarketing:
+            return self.campaign.contact_list.size
+        return self.audience_size
+
     @property
     def contacted(self) -> int:
-        reached = sum(
+        """Deliveries that reached their contact (`Delivery.is_contacted`), from the counters."""
+        return sum(
             count
             for outcome, count in self.outcome_counts.items()
-            if outcome not in self.UNREACHED_OUTCOMES
+            if outcome not in Delivery.UNREACHED_OUTCOMES
         )
-        return reached
 
     @property
     def failed(self) -> int:
-        return self.outcome_counts.get("failed", 0)
+        return self.outcome_counts.get(Outcome.FAILED, 0)
 
     @property
     def progress_percent(self) -> int:
-        if not self.audience_size:
-            return 100 if self.status == self.Status.COMPLETED else 0
-        return min(100, self.processed * 100 // self.audience_size)
+        return percent_done(
+            self.processed, self.audience, complete=self.status == self.Status.COMPLETED
+        )
+
+    @property
+    def conversion_rate(self) -> float | None:
+        """Converted / contacted; None while nobody has been contacted."""
+        return ratio(self.converted, self.contacted)
 
     @property
     def remaining(self) -> int:
-        return max(0, self.audience_size - self.processed)
+        return max(0, self.audience - self.processed)
 
     def allowed_actions(self) -> list[str]:
         """User actions the current status allows, in the order the buttons appear."""
@@ -270,15 +274,15 @@ class Channel(models.Model):
 
         allowed, target = self.TRANSITIONS[action]
         with transaction.atomic():
-            # Campaign first, then channel: every path that takes both locks takes them in
-            # this order, so concurrent actions on one campaign queue instead of deadlocking.
-            campaign = Campaign.objects.select_for_update().get(pk=self.campaign_id)
+            # Campaign first, then channel: the lock order of every path that takes both.
+            campaign = Campaign.objects.lock(self.campaign_id)
             locked = Channel.objects.select_for_update().get(pk=self.pk)
             if locked.status not in allowed:
                 self._copy_state(locked)
-                raise InvalidTransition(locked.refusal_message(action))
-            if campaign.status == Campaign.Status.ARCHIVED:
-                raise InvalidTransition(self.ARCHIVED_CAMPAIGN_MESSAGE)
+                refusal = AlreadyDone if locked.status == target else InvalidTransition
+                raise refusal(locked.refusal_message(action))
+            # After the channel's own refusal: "already stopped" stays a no-op when archived.
+            campaign.refuse_if_archived()
             now = timezone.now()
             changes: dict = {"status": target}
             if action == "start":
@@ -350,6 +354,25 @@ class Channel(models.Model):
         """Called by the engine once every audience contact has a final delivery."""
         self._transition("complete", by=by)
 
+    def remove(self, *, by=None) -> None:
+        """Delete this channel, which must still be Ready (SPEC section 2)."""
+        from campaigns.models import ActivityEvent, Campaign
+
+        with transaction.atomic():
+            campaign = Campaign.objects.lock(self.campaign_id)
+            removed, _ = Channel.objects.filter(pk=self.pk, status=self.Status.READY).delete()
+            if not removed:
+                raise InvalidTransition("Only a ready channel can be removed.")
+            # Removing the last Ready channel can turn an Active campaign Completed.
+            campaign.refresh_status()
+            ActivityEvent.record(
+                actor=by,
+                action="remove",
+                campaign=campaign,
+                subject=f"channel “{self.name}”",
+                from_status=self.Status.READY,
+            )
+
     # -- audience -----------------------------------------------------------------------
 
     def audience_contact_ids(self) -> models.QuerySet:
@@ -403,14 +426,12 @@ class AudienceMember(models.Model):
 class Delivery(models.Model):
     """The ledger: one row per (channel, contact) handed to a provider or skipped."""
 
-    class State(models.TextChoices):
-        SENDING = "sending", "Sending"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
-        INTERRUPTED = "interrupted", "Interrupted"
-
-    FINAL_STATES = frozenset({State.DONE, State.FAILED, State.SKIPPED, State.INTERRUPTED})
+    # Both with their labels in channels/figures.py, where every page's figures come from.
+    State = State
+    Outcome = Outcome
+    # Outcomes that mean the provider did not reach the contact (SPEC: "contacted" excludes
+    # deliveries that failed).
+    UNREACHED_OUTCOMES = frozenset({Outcome.FAILED})
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")
     contact = models.ForeignKey(
@@ -449,9 +470,14 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"{self.channel_id}/{self.contact_id}: {self.state} {self.outcome}".strip()
 
+    @classmethod
+    def counts_as_contacted(cls, *, state: str, outcome: str) -> bool:
+        """SPEC: contacted means the provider reached the contact; only those can convert."""
+        return state == cls.State.DONE and outcome not in cls.UNREACHED_OUTCOMES
+
     @property
-    def is_final(self) -> bool:
-        return self.state in self.FINAL_STATES
+    def is_contacted(self) -> bool:
+        return self.counts_as_contacted(state=self.state, outcome=self.outcome)
 
 
 class EngineLease(models.Model):

@@ -6,7 +6,6 @@ a fixed number of queries however many channels and deliveries there are.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import (
@@ -79,35 +78,9 @@ def is_live(channel: Channel) -> bool:
     return channel.status == Channel.Status.RUNNING or channel.in_flight > 0
 
 
-@dataclass(frozen=True)
-class Progress:
-    processed: int
-    total: int
-
-    @property
-    def percent(self) -> int:
-        return min(100, self.processed * 100 // self.total) if self.total else 0
-
-
-def campaign_progress(campaign) -> Progress:
-    """Processed over audience across all channels, from `campaign.channels.all()`.
-
-    A channel that has not started has no audience yet; it counts as the list's size, so a
-    campaign with one finished channel of two reads 50 %, not 100 %.
-    """
-    processed = total = 0
-    for channel in campaign.channels.all():
-        processed += channel.processed
-        if channel.started_at is not None or channel.is_remarketing:
-            total += channel.audience_size
-        else:
-            total += campaign.contact_list.size
-    return Progress(processed=processed, total=total)
-
-
 def outcome_rows(channel: Channel) -> list[tuple[str, int]]:
     """(label, count) for each outcome the channel's kind can have, in a fixed order."""
     return [
-        (outcome.replace("_", " ").capitalize(), channel.outcome_counts.get(outcome, 0))
+        (outcome.label, channel.outcome_counts.get(outcome, 0))
         for outcome in Channel.OUTCOMES.get(channel.kind, [])
     ]

@@ -19,6 +19,8 @@ from functools import cache
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from .models import Delivery
+
 
 class ProviderError(Exception):
     """The provider could not take the message (network error, refused number, ...)."""
@@ -51,13 +53,20 @@ class Provider:
 
 
 # Outcome mixes seen on real outreach runs, as weights.
+Outcome = Delivery.Outcome
 OUTCOME_MIX = {
-    "ai_voice": {"answered": 38, "voicemail": 24, "no_answer": 28, "busy": 6, "failed": 4},
-    "sms": {"delivered": 86, "sent": 6, "undelivered": 6, "failed": 2},
-    "email": {"delivered": 90, "sent": 4, "bounced": 5, "failed": 1},
+    "ai_voice": {
+        Outcome.ANSWERED: 38,
+        Outcome.VOICEMAIL: 24,
+        Outcome.NO_ANSWER: 28,
+        Outcome.BUSY: 6,
+        Outcome.FAILED: 4,
+    },
+    "sms": {Outcome.DELIVERED: 86, Outcome.SENT: 6, Outcome.UNDELIVERED: 6, Outcome.FAILED: 2},
+    "email": {Outcome.DELIVERED: 90, Outcome.SENT: 4, Outcome.BOUNCED: 5, Outcome.FAILED: 1},
 }
 # Share of reached contacts that convert, by outcome.
-CONVERSION = {"answered": 0.22, "delivered": 0.04, "voicemail": 0.02}
+CONVERSION = {Outcome.ANSWERED: 0.22, Outcome.DELIVERED: 0.04, Outcome.VOICEMAIL: 0.02}
 
 
 class SimulatedProvider(Provider):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import connection, models, transaction
 
+from .figures import outcome_label
 from .models import AudienceMember, Channel, Delivery, InvalidTransition
 
 # Ledger states without a provider outcome that can still be followed up.
@@ -54,8 +55,8 @@ def chosen_deliveries(
 
 def refusal(*, source: Channel) -> str:
     """Why `source` cannot be remarketed now, or ""."""
-    if source.campaign.status == "archived":
-        return Channel.ARCHIVED_CAMPAIGN_MESSAGE
+    if source.campaign.is_archived:
+        return source.campaign.ARCHIVED_MESSAGE
     if not source.is_finished:
         return NOT_FINISHED_MESSAGE.format(source.get_status_display().lower())
     return ""
@@ -65,36 +66,30 @@ def create_follow_up(
     *, source: Channel, channel: Channel, outcomes: list[str], unconverted_only: bool, by=None
 ) -> Channel:
     """Save `channel` (validated, unsaved) as a Ready follow-up of `source`, audience frozen."""
-    from campaigns.models import ActivityEvent, Campaign
+    from campaigns.models import Campaign
 
     with transaction.atomic():
         # Campaign, then channel: the lock order of every transition.
-        campaign = Campaign.objects.select_for_update().get(pk=source.campaign_id)
+        campaign = Campaign.objects.lock_for_change(source.campaign_id)
         locked = Channel.objects.select_for_update().get(pk=source.pk)
         locked.campaign = campaign
         if message := refusal(source=locked):
             raise InvalidTransition(message)
-        channel.campaign = campaign
         channel.source_channel = locked
         channel.source_outcomes = list(outcomes)
         channel.source_unconverted_only = unconverted_only
-        channel.save()
-        size = copy_audience(
-            channel=channel,
-            deliveries=chosen_deliveries(
-                source=locked, outcomes=outcomes, unconverted_only=unconverted_only
-            ),
+        deliveries = chosen_deliveries(
+            source=locked, outcomes=outcomes, unconverted_only=unconverted_only
         )
-        Channel.objects.filter(pk=channel.pk).update(audience_size=size)
-        channel.audience_size = size
-        ActivityEvent.record(
-            actor=by,
+        # Counted under both locks: nothing can change these rows before they are copied.
+        channel.audience_size = deliveries.count()
+        campaign.add_channel(
+            channel,
+            by=by,
             action="remarket",
-            campaign=campaign,
-            channel=channel,
-            to_status=channel.status,
-            message=f"{describe_follow_up(channel=channel)} · {size} contacts",
+            message=f"{describe_follow_up(channel=channel)} · {channel.audience_size} contacts",
         )
+        copy_audience(channel=channel, deliveries=deliveries)
     return channel
 
 
@@ -113,7 +108,7 @@ def copy_audience(*, channel: Channel, deliveries: models.QuerySet) -> int:
     table = AudienceMember._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} (channel_id, contact_id) {sql}", params)  # noqa: S608
-    return AudienceMember.objects.filter(channel=channel).count()
+        return cursor.rowcount
 
 
 def describe_follow_up(*, channel: Channel) -> str:
@@ -123,7 +118,7 @@ def describe_follow_up(*, channel: Channel) -> str:
     source = channel.source_channel
     parts = [f"Follow-up of {source.get_kind_display()}" if source else "Follow-up"]
     if channel.source_outcomes:
-        parts.append(", ".join(o.replace("_", " ") for o in channel.source_outcomes))
+        parts.append(", ".join(outcome_label(o).lower() for o in channel.source_outcomes))
     if channel.source_unconverted_only:
         parts.append("not converted")
     return " · ".join(parts)

@@ -4,39 +4,24 @@ from __future__ import annotations
 
 from django import forms
 
+from .figures import outcome_label
+from .forms import ChannelForm
 from .models import Channel
 from .remarketing import audience_counts, outcome_choices
 
-CONTENT_FIELDS = [
-    "voice_script",
-    "caller_id",
-    "sms_template",
-    "sms_sender",
-    "email_subject",
-    "email_body",
-    "email_from",
-]
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
-class RemarketForm(forms.ModelForm):
+class RemarketForm(ChannelForm):
     """Whom to follow up (outcomes of the source), then the new channel like any other.
 
-    Validation is the model's: `Channel.clean()` and the template validators run through
-    the ModelForm's `full_clean` on an instance already bound to the source's campaign.
+    Validation is the channel form's and the model's: `Channel.clean()` and the template
+    validators run through `full_clean` on an instance already bound to the source's
+    campaign.
     """
 
     outcomes = forms.MultipleChoiceField(label="Follow up on", widget=forms.CheckboxSelectMultiple)
     unconverted_only = forms.BooleanField(label="Not converted only", required=False)
-
-    class Meta:
-        model = Channel
-        fields = ["kind", "name", *CONTENT_FIELDS, "max_per_second", "max_concurrent"]
-        widgets = {
-            "voice_script": forms.Textarea(attrs={"rows": 3}),
-            "sms_template": forms.Textarea(attrs={"rows": 3}),
-            "email_body": forms.Textarea(attrs={"rows": 4}),
-        }
 
     def __init__(self, *args, source: Channel, **kwargs) -> None:
         kwargs.setdefault("instance", Channel(campaign=source.campaign))
@@ -44,7 +29,7 @@ class RemarketForm(forms.ModelForm):
         self.source = source
         self.counts = audience_counts(channel=source)
         self.fields["outcomes"].choices = [
-            (choice, f"{choice} {self.counts[choice]['all']:,}")
+            (choice, f"{outcome_label(choice)} {self.counts[choice]['all']:,}")
             for choice in outcome_choices(channel=source)
         ]
         if not self.is_bound:

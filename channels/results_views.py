@@ -67,15 +67,19 @@ def mark_converted(request: HttpRequest, delivery_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def upload_conversions(request: HttpRequest, channel_id: int) -> HttpResponse:
     channel = get_channel_for_user(request, channel_id, perm="channels.change_channel")
-    if channel.campaign.status == "archived":
-        return HttpResponse(Channel.ARCHIVED_CAMPAIGN_MESSAGE, status=409)
     posted = request.method == "POST"
     form = ConversionUploadForm(request.POST, request.FILES) if posted else ConversionUploadForm()
     report = None
-    if posted and form.is_valid():
-        text = form.cleaned_data["text"]
-        report = conversions.mark_converted_from_list(channel=channel, text=text, by=request.user)
-        form = ConversionUploadForm()
+    try:
+        channel.campaign.refuse_if_archived()
+        if posted and form.is_valid():
+            text = form.cleaned_data["text"]
+            report = conversions.mark_converted_from_list(
+                channel=channel, text=text, by=request.user
+            )
+            form = ConversionUploadForm()
+    except InvalidTransition as exc:
+        return HttpResponse(str(exc), status=409)
     context = {"channel": channel, "form": form, "report": report}
     return render(request, "channels/conversions_upload.html", context)
 

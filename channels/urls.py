@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import results_urls, views
+from . import results_views, views
 
 app_name = "channels"
 
@@ -11,7 +11,17 @@ urlpatterns = [
     path("<int:pk>/stop/", views.stop, name="stop"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/remove/", views.remove, name="remove"),
+    # A channel's results: CSV, conversions, remarketing.
+    path("<int:channel_id>/results.csv", results_views.export_channel, name="export_results"),
+    path(
+        "<int:channel_id>/conversions/",
+        results_views.upload_conversions,
+        name="upload_conversions",
+    ),
+    path("<int:channel_id>/remarket/", results_views.remarket, name="remarket"),
+    path(
+        "deliveries/<int:delivery_id>/convert/",
+        results_views.mark_converted,
+        name="mark_converted",
+    ),
 ]
-
-# A channel's results: CSV, conversions, remarketing (channels/results_urls.py).
-urlpatterns += results_urls.urlpatterns

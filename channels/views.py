@@ -4,11 +4,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from campaigns.views import get_campaign_for_user, render_live
+from campaigns.command_center import get_campaign_for_user, render_live
 
 from . import editing
 from .forms import ChannelForm
-from .models import Channel, InvalidTransition
+from .models import AlreadyDone, Channel, InvalidTransition
 
 OPERATE = "channels.operate_channel"
 DONE_MESSAGES = {
@@ -33,13 +33,12 @@ def operate(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     channel = get_channel_for_user(request, pk, perm=OPERATE)
     try:
         getattr(channel, action)(by=request.user)
-    except InvalidTransition as exc:
-        # The model has refreshed `channel.status` from the row it locked.
-        if channel.status != Channel.TRANSITIONS[action][1]:
-            return render_live(
-                request, channel.campaign, status=409, error_channel=channel.pk, error=str(exc)
-            )
+    except AlreadyDone as exc:
         messages.info(request, str(exc))
+    except InvalidTransition as exc:
+        return render_live(
+            request, channel.campaign, status=409, error_channel=channel.pk, error=str(exc)
+        )
     else:
         messages.success(request, DONE_MESSAGES[action].format(name=channel.name))
     return render_live(request, channel.campaign)
@@ -74,13 +73,15 @@ def create(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, pk, perm="channels.add_channel")
     form = ChannelForm(request.POST if request.method == "POST" else None)
     context = {"form": form, "campaign": campaign}
-    if not campaign.can_add_channel():
-        message = "This campaign is archived; unarchive it to add channels."
-        return refuse(request, "channels/form.html", context, message)
-    if form.is_valid():
-        channel = editing.add_channel(campaign=campaign, channel=form.instance, by=request.user)
-        messages.success(request, f"Channel “{channel.name}” added; it is ready to start.")
-        return redirect(campaign)
+    try:
+        campaign.refuse_if_archived()
+        if form.is_valid():
+            # The model refuses again under the lock: the campaign may be archived by now.
+            channel = campaign.add_channel(form.instance, by=request.user)
+            messages.success(request, f"Channel “{channel.name}” added; it is ready to start.")
+            return redirect(campaign)
+    except InvalidTransition as exc:
+        return refuse(request, "channels/form.html", context, str(exc))
     return render(request, "channels/form.html", context)
 
 
@@ -93,11 +94,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     channel = get_channel_for_user(request, pk, perm="channels.change_channel")
     form = ChannelForm(request.POST if request.method == "POST" else None, instance=channel)
     context = {"form": form, "campaign": channel.campaign, "channel": channel}
-    if not channel.is_editable:
-        status = channel.get_status_display().lower()
-        return refuse(
-            request, "channels/form.html", context, f"A {status} channel cannot be edited."
-        )
+    if refusal := channel.edit_refusal():
+        return refuse(request, "channels/form.html", context, refusal)
     if form.is_valid():
         try:
             editing.update_channel(
@@ -117,7 +115,7 @@ def remove(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return render(request, "channels/remove.html", {"channel": channel})
     try:
-        editing.remove_channel(channel=channel, by=request.user)
+        channel.remove(by=request.user)
     except InvalidTransition as exc:
         return refuse(request, "channels/remove.html", {"channel": channel}, str(exc))
     messages.success(request, f"Channel “{channel.name}” removed.")

@@ -68,14 +68,6 @@ class Contact(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("contacts:contact", args=[self.pk])
 
-    @property
-    def first_name(self) -> str:
-        return self.name.split(" ", 1)[0] if self.name else ""
-
-    @property
-    def last_name(self) -> str:
-        return self.name.split(" ", 1)[1] if " " in self.name else ""
-
     @classmethod
     def opt_out_field(cls, kind: str) -> str:
         return cls.OPT_OUT_FIELDS[kind]
@@ -108,9 +100,6 @@ class Contact(models.Model):
             errors["phone"] = ["A contact needs a phone number or an email address."]
         if errors:
             raise ValidationError(errors)
-
-    def is_opted_out(self, kind: str) -> bool:
-        return getattr(self, self.opt_out_field(kind))
 
 
 class ContactList(models.Model):

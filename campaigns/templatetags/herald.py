@@ -1,34 +1,16 @@
-"""Template filters for Herald's pages."""
+"""Template filters for a campaign's pages."""
 
 from django import template
 
-from channels import progress
+from campaigns import analytics
 
 register = template.Library()
 
 
 @register.filter
-def campaign_progress(campaign) -> progress.Progress:
-    return progress.campaign_progress(campaign)
-
-
-@register.filter
-def outcome_rows(channel) -> list[tuple[str, int]]:
-    return progress.outcome_rows(channel)
-
-
-@register.filter
-def time_left(seconds: int | None) -> str:
-    """“about 4 min left”, rounded the way a person would say it."""
-    if seconds is None:
-        return ""
-    if seconds < 60:
-        return "less than a minute left"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"about {minutes} min left"
-    hours, minutes = divmod(minutes, 60)
-    return f"about {hours} h {minutes:02d} min left"
+def campaign_figures(campaign) -> analytics.Figures:
+    """The campaign's sums over its prefetched channels (the list's progress and rate)."""
+    return analytics.campaign_figures(campaign=campaign)
 
 
 PAST_TENSE = {"stop": "stopped", "add": "added", "edit": "edited", "create": "created"}

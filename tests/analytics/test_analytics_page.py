@@ -46,7 +46,7 @@ def test_it_shows_the_figures_charts_and_tables(viewer_client):
     assert "vendor/chartjs/chart.umd.min.js" in html and "js/analytics.js" in html
     assert 'id="analytics-data"' in html
     assert "25.0%" in html  # 1 converted of 4 contacted
-    assert '<tr data-outcome="no_answer"><th scope="row">no answer</th><td class="num">3' in html
+    assert '<tr data-outcome="no_answer"><th scope="row">No answer</th><td class="num">3' in html
     data = response.context["chart_data"]
     assert data["progress"][0]["data"][-1] == 5
     assert json.dumps(data["labels"])  # serialisable for json_script

@@ -192,6 +192,12 @@ def test_it_validates_the_new_channel_like_any_other(manager_client, source):
     assert Channel.objects.count() == 1
 
 
+def test_it_asks_for_the_new_channel_as_the_channel_form_does(manager_client, source):
+    html = manager_client.get(url_of(source)).content.decode()
+    assert 'name="max_per_second" value="10" min="1"' in html
+    assert '<option value="">' not in html  # a kind is always chosen, as on the channel form
+
+
 def test_it_needs_an_outcome_with_contacts(manager_client, source):
     response = manager_client.post(url_of(source), sms_form(outcomes=["busy"]))
     assert response.status_code == 200

@@ -155,6 +155,33 @@ def test_it_shows_why_a_campaign_cannot_be_archived(admin_site_client):
     assert not ActivityEvent.objects.exists()
 
 
+def test_it_adds_a_channel_through_the_campaign(admin_site_client, superuser):
+    campaign = completed_campaign(superuser)
+    data = {"campaign": campaign.pk, "kind": "sms", "name": "Texts", "max_per_second": 5}
+    data |= {"sms_template": "Hi {name}", "max_concurrent": 1, "source_outcomes": "[]"}
+
+    response = admin_site_client.post(reverse("admin:channels_channel_add"), data)
+
+    assert response.status_code == 302
+    channel = campaign.channels.get(name="Texts")
+    assert Campaign.objects.get(pk=campaign.pk).status == "active"
+    assert ActivityEvent.objects.filter(action="add", channel=channel, actor=superuser).exists()
+
+
+def test_it_removes_a_ready_channel_through_the_model(admin_site_client, superuser):
+    campaign = completed_campaign(superuser)
+    waiting = ChannelFactory(campaign=campaign)
+    campaign.refresh_status()
+    url = reverse("admin:channels_channel_delete", args=[waiting.pk])
+
+    response = admin_site_client.post(url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Channel.objects.filter(pk=waiting.pk).exists()
+    assert Campaign.objects.get(pk=campaign.pk).status == "completed"
+    assert ActivityEvent.objects.filter(action="remove", actor=superuser).exists()
+
+
 def test_it_offers_no_channel_actions_without_the_operate_permission(client, viewer):
     viewer.is_staff = True
     viewer.save()

@@ -73,6 +73,16 @@ def test_it_refuses_an_active_campaign_with_409(manager_client, manager):
     assert active.status == Campaign.Status.ACTIVE
 
 
+def test_it_says_why_on_get_with_the_models_words(manager_client, manager):
+    active = CampaignFactory()
+    ChannelFactory(campaign=active).start(by=manager)
+    response = manager_client.get(url(active))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'role="alert">Only a completed campaign can be archived; this one is active.<' in html
+    assert ">Archive</button>" not in html
+
+
 def test_it_refuses_other_methods(manager_client, campaign):
     assert manager_client.put(url(campaign)).status_code == 405
 

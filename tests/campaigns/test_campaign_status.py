@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from campaigns.models import ActivityEvent, Campaign, Contact, ContactList
-from channels.models import Channel, Delivery, InvalidTransition
+from channels.models import AlreadyDone, Channel, Delivery, InvalidTransition
 from tests.factories import CampaignFactory, ChannelFactory, ContactListFactory, DeliveryFactory
 
 pytestmark = pytest.mark.django_db
@@ -118,17 +118,27 @@ def test_it_records_the_unarchive(manager):
 
 
 @pytest.mark.parametrize(
-    ("status", "action", "message"),
+    ("status", "action", "message", "kind"),
     [
-        ("draft", "archive", "Only a completed campaign can be archived; this one is draft."),
-        ("active", "archive", "Only a completed campaign can be archived; this one is active."),
-        ("archived", "archive", "This campaign is already archived."),
-        ("draft", "unarchive", "This campaign is not archived."),
-        ("active", "unarchive", "This campaign is not archived."),
-        ("completed", "unarchive", "This campaign is not archived."),
+        (
+            "draft",
+            "archive",
+            "Only a completed campaign can be archived; this one is draft.",
+            InvalidTransition,
+        ),
+        (
+            "active",
+            "archive",
+            "Only a completed campaign can be archived; this one is active.",
+            InvalidTransition,
+        ),
+        ("archived", "archive", "This campaign is already archived.", AlreadyDone),
+        ("draft", "unarchive", "This campaign is not archived.", AlreadyDone),
+        ("active", "unarchive", "This campaign is not archived.", AlreadyDone),
+        ("completed", "unarchive", "This campaign is not archived.", AlreadyDone),
     ],
 )
-def test_it_refuses_and_changes_nothing(status, action, message, manager):
+def test_it_refuses_and_changes_nothing(status, action, message, kind, manager):
     campaign = campaign_in(status, by=manager)
     before = snapshot(campaign)
     events = ActivityEvent.objects.count()
@@ -137,6 +147,7 @@ def test_it_refuses_and_changes_nothing(status, action, message, manager):
         getattr(campaign, action)(by=manager)
 
     assert str(refusal.value) == message
+    assert type(refusal.value) is kind
     assert snapshot(campaign) == before
     assert ActivityEvent.objects.count() == events
 
@@ -202,7 +213,7 @@ def test_it_keeps_a_record_of_the_deletion(manager):
 def test_it_turns_a_completed_campaign_active_when_a_channel_is_added(manager):
     campaign = campaign_in("completed", by=manager)
 
-    ChannelFactory(campaign=campaign)
+    campaign.add_channel(ChannelFactory.build(campaign=campaign), by=manager)
 
     assert Campaign.objects.get(pk=campaign.pk).status == "active"
 
@@ -214,7 +225,7 @@ def test_it_turns_an_active_campaign_completed_when_its_ready_channel_is_removed
     done.stop(by=manager)
     assert Campaign.objects.get(pk=campaign.pk).status == "active"
 
-    waiting.delete()
+    waiting.remove(by=manager)
 
     assert Campaign.objects.get(pk=campaign.pk).status == "completed"
 
@@ -223,7 +234,7 @@ def test_it_refuses_a_new_channel_in_an_archived_campaign(manager):
     campaign = campaign_in("archived", by=manager)
 
     with pytest.raises(InvalidTransition, match="archived"):
-        ChannelFactory(campaign=campaign)
+        campaign.add_channel(ChannelFactory.build(campaign=campaign), by=manager)
 
     assert campaign.channels.count() == 1
     assert Campaign.objects.get(pk=campaign.pk).status == "archived"

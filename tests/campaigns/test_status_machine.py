@@ -100,7 +100,9 @@ class CampaignMachine(RuleBasedStateMachine):
     def add_a_channel(self, kind):
         # SPEC section 3: a channel can be added unless the campaign is archived.
         try:
-            channel = ChannelFactory(campaign=self.campaign, kind=kind)
+            channel = self.campaign.add_channel(
+                ChannelFactory.build(campaign=self.campaign, kind=kind), by=self.user
+            )
         except InvalidTransition:
             assert self.archived
         else:
@@ -116,7 +118,7 @@ class CampaignMachine(RuleBasedStateMachine):
         if self.expected[channel.pk] != "ready":
             return
         pk = channel.pk
-        channel.delete()
+        channel.remove(by=self.user)
         self.channels.remove(channel)
         del self.expected[pk]
 

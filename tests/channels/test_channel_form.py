@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from campaigns.models import ActivityEvent, Campaign
+from channels.forms import ChannelForm
 from channels.models import Channel
 from tests.factories import CampaignFactory, ChannelFactory
 
@@ -97,7 +98,28 @@ def test_it_refuses_an_archived_campaign_with_409(manager_client, manager, campa
     campaign.archive(by=manager)
     response = manager_client.post(add_url(campaign), VOICE)
     assert response.status_code == 409
-    assert "unarchive it to add channels" in response.content.decode()
+    assert "This campaign is archived; unarchive it first." in response.content.decode()
+    assert campaign.channels.count() == 1
+
+
+def test_it_answers_409_when_the_campaign_was_archived_after_the_page_loaded(
+    manager_client, manager, campaign, monkeypatch
+):
+    done = ChannelFactory(campaign=campaign)
+    done.start(by=manager)
+    done.stop(by=manager)
+    campaign.refresh_from_db()
+    # The view checks the campaign it loaded; archive it just after, as another person would.
+    form_is_valid = ChannelForm.is_valid
+
+    def archive_then_validate(form):
+        Campaign.objects.get(pk=campaign.pk).archive(by=manager)
+        return form_is_valid(form)
+
+    monkeypatch.setattr(ChannelForm, "is_valid", archive_then_validate)
+    response = manager_client.post(add_url(campaign), VOICE)
+    assert response.status_code == 409
+    assert "This campaign is archived; unarchive it first." in response.content.decode()
     assert campaign.channels.count() == 1
 
 

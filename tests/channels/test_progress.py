@@ -6,9 +6,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from campaigns.templatetags.herald import time_left
+from campaigns.analytics import campaign_figures
 from channels.models import Channel
-from channels.progress import campaign_progress, load_live_channels
+from channels.progress import load_live_channels
+from channels.templatetags.herald_channels import time_left
 from tests.factories import CampaignFactory, ChannelFactory, ContactListFactory, DeliveryFactory
 
 
@@ -65,8 +66,8 @@ def test_it_counts_channels_not_started_as_the_list(manager):
     started.start(by=manager)
     Channel.objects.filter(pk=started.pk).update(processed=10)
     ChannelFactory(campaign=campaign)
-    progress = campaign_progress(campaign)
-    assert (progress.processed, progress.total, progress.percent) == (10, 20, 50)
+    figures = campaign_figures(campaign=campaign)
+    assert (figures.processed, figures.audience, figures.progress_percent) == (10, 20, 50)
 
 
 def test_it_says_time_left_in_words():

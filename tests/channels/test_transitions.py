@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import ActivityEvent, Campaign
-from channels.models import Channel, InvalidTransition
+from channels.models import AlreadyDone, Channel, InvalidTransition
 from tests.factories import (
     CampaignFactory,
     ChannelFactory,
@@ -211,6 +211,8 @@ def test_it_refuses_with_a_human_message(status, action, manager):
         getattr(channel, action)(by=manager)
 
     message = str(refusal.value)
+    # The kind of refusal is in its type: a no-op is AlreadyDone, the impossible is not.
+    assert isinstance(refusal.value, AlreadyDone) == ((status, action) in ALREADY)
     if (status, action) in ALREADY:
         assert message == ALREADY[status, action]
     assert message[0].isupper()
