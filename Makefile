@@ -46,6 +46,7 @@ format: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres
 

@@ -13,11 +13,27 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
+# An empty value is false, as it always was here: `DEBUG=` must never turn DEBUG on.
+FALSE_VALUES = frozenset({"0", "false", "no", "off", ""})
+
+
 def env_bool(name: str, default: bool) -> bool:
+    """A boolean variable; a value that is neither true nor false refuses to start.
+
+    A typo such as `SECURE_COOKIES=ture` would otherwise read as False and turn a safety
+    setting off without a word.
+    """
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word not in TRUE_VALUES | FALSE_VALUES:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a boolean: use one of "
+            "1, true, yes, on (true) or 0, false, no, off (false)."
+        )
+    return word in TRUE_VALUES
 
 
 def env_list(name: str, default: str = "") -> list[str]:

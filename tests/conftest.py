@@ -1,7 +1,30 @@
+import os
+from collections.abc import Callable
+
 import pytest
 from django.db import connection
+from django.urls import reverse
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import ManagerFactory, ViewerFactory
+
+# Hypothesis: a quick run on a laptop, a deeper search in CI (.ci/run sets CI).
+hypothesis_settings.register_profile("local", max_examples=50)
+hypothesis_settings.register_profile("ci", max_examples=200)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "local")
+
+#: The header htmx sends with each request it makes: `request.htmx` is true.
+HTMX = {"HX-Request": "true"}
+
+
+def url_for(name: str) -> Callable[..., str]:
+    """`url = url_for("channels:pause")`, then `url(channel)`: the route's URL, model
+    instances given by primary key."""
+
+    def url(*args) -> str:
+        return reverse(name, args=[getattr(arg, "pk", arg) for arg in args])
+
+    return url
 
 
 def pytest_collection_modifyitems(config, items):

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from channels.models import Channel, Delivery
+from tests.conftest import HTMX, url_for
 from tests.factories import (
     CampaignFactory,
     ChannelFactory,
@@ -18,11 +19,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def url_of(campaign) -> str:
-    return reverse("campaigns:analytics", args=[campaign.pk])
+url_of = url_for("campaigns:analytics")
 
 
 def finished_voice_channel(**kwargs) -> Channel:
@@ -64,7 +61,7 @@ def test_it_polls_while_a_channel_runs(viewer_client):
     put_channel_in(channel, Channel.Status.RUNNING)
     page = viewer_client.get(url_of(channel.campaign)).content.decode()
     assert 'hx-trigger="every 3s [!document.hidden]"' in page
-    response = viewer_client.get(url_of(channel.campaign), **HTMX)
+    response = viewer_client.get(url_of(channel.campaign), headers=HTMX)
     assert response.status_code == 200
     html = response.content.decode()
     assert html.lstrip().startswith('<section id="analytics-figures"')
@@ -75,17 +72,17 @@ def test_it_polls_a_paused_channel_until_its_calls_in_flight_finish(viewer_clien
     channel = ChannelFactory(kind=Channel.Kind.AI_VOICE)
     build_ledger(channel, [(Delivery.State.SENDING, "")])
     put_channel_in(channel, Channel.Status.PAUSED)
-    assert viewer_client.get(url_of(channel.campaign), **HTMX).status_code == 200
+    assert viewer_client.get(url_of(channel.campaign), headers=HTMX).status_code == 200
     Delivery.objects.filter(channel=channel).update(state="done", outcome="answered")
     from channels import dispatch
 
     dispatch.recount(channel_id=channel.pk)
-    assert viewer_client.get(url_of(channel.campaign), **HTMX).status_code == 286
+    assert viewer_client.get(url_of(channel.campaign), headers=HTMX).status_code == 286
 
 
 def test_it_stops_polling_when_nothing_runs(viewer_client):
     channel = finished_voice_channel()
-    response = viewer_client.get(url_of(channel.campaign), **HTMX)
+    response = viewer_client.get(url_of(channel.campaign), headers=HTMX)
     assert response.status_code == 286
     html = response.content.decode()
     assert 'id="analytics-figures"' in html and "hx-trigger" not in html
@@ -143,7 +140,7 @@ def test_it_sends_anonymous_users_to_the_login_page(client):
 
 def partial_queries(client, campaign) -> int:
     with CaptureQueriesContext(connection) as captured:
-        response = client.get(url_of(campaign), **HTMX)
+        response = client.get(url_of(campaign), headers=HTMX)
     assert response.status_code in (200, 286)
     return len(captured)
 

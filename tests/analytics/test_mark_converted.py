@@ -6,6 +6,7 @@ from django.urls import reverse
 from campaigns import analytics
 from campaigns.models import ActivityEvent
 from channels.models import Channel, Delivery
+from tests.conftest import HTMX, url_for
 from tests.factories import ChannelFactory, build_ledger, put_channel_in
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +21,7 @@ def contacted_delivery(**kwargs) -> Delivery:
     return delivery
 
 
-def url_of(delivery: Delivery) -> str:
-    return reverse("channels:mark_converted", args=[delivery.pk])
+url_of = url_for("channels:mark_converted")
 
 
 def test_it_marks_a_delivery_converted_and_counts_it_once(manager_client, manager):
@@ -60,7 +60,7 @@ def test_it_goes_back_to_a_safe_next_url(manager_client):
 
 def test_it_answers_htmx_with_the_button_include(manager_client):
     delivery = contacted_delivery()
-    response = manager_client.post(url_of(delivery), HTTP_HX_REQUEST="true")
+    response = manager_client.post(url_of(delivery), headers=HTMX)
     assert response.status_code == 200
     html = response.content.decode()
     assert f'id="delivery-{delivery.pk}-conversion"' in html and "Converted" in html

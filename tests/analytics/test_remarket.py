@@ -1,11 +1,11 @@
 """channels:remarket — a follow-up channel from a finished channel's outcomes."""
 
 import pytest
-from django.urls import reverse
 
 from campaigns.models import ActivityEvent, Contact
 from channels import dispatch
 from channels.models import AudienceMember, Channel, Delivery
+from tests.conftest import url_for
 from tests.factories import (
     CampaignFactory,
     ChannelFactory,
@@ -20,8 +20,7 @@ pytestmark = pytest.mark.django_db
 DONE = Delivery.State.DONE
 
 
-def url_of(channel: Channel) -> str:
-    return reverse("channels:remarket", args=[channel.pk])
+url_of = url_for("channels:remarket")
 
 
 @pytest.fixture

@@ -2,17 +2,16 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
 
 from campaigns.models import ActivityEvent
 from channels.models import Channel, Delivery
+from tests.conftest import url_for
 from tests.factories import ChannelFactory, ContactFactory, DeliveryFactory, build_ledger
 
 pytestmark = pytest.mark.django_db
 
 
-def url_of(channel: Channel) -> str:
-    return reverse("channels:upload_conversions", args=[channel.pk])
+url_of = url_for("channels:upload_conversions")
 
 
 @pytest.fixture

@@ -1,14 +1,13 @@
 from django.urls import reverse
 
+from tests.conftest import HTMX
 from tests.factories import CampaignFactory, ChannelFactory
 
 
 def test_it_returns_the_activity_partial(manager_client, manager):
     campaign = CampaignFactory()
     ChannelFactory(campaign=campaign, name="Calls").start(by=manager)
-    response = manager_client.get(
-        reverse("campaigns:activity", args=[campaign.pk]), headers={"HX-Request": "true"}
-    )
+    response = manager_client.get(reverse("campaigns:activity", args=[campaign.pk]), headers=HTMX)
     assert response.status_code == 200
     html = response.content.decode()
     assert html.lstrip().startswith('<section id="activity"')

@@ -2,9 +2,8 @@ import pytest
 from django.urls import reverse
 
 from campaigns.models import ActivityEvent, Campaign
+from tests.conftest import HTMX, url_for
 from tests.factories import CampaignFactory, ChannelFactory
-
-HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
@@ -17,8 +16,7 @@ def campaign(manager):
     return campaign
 
 
-def url(campaign) -> str:
-    return reverse("campaigns:archive", args=[campaign.pk])
+url = url_for("campaigns:archive")
 
 
 def test_it_asks_for_confirmation_on_get(manager_client, campaign):

@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from campaigns.models import ActivityEvent, Campaign, Contact, Membership
 from channels.models import Channel, Delivery
+from tests.conftest import url_for
 from tests.factories import CampaignFactory, ChannelFactory, ContactListFactory, DeliveryFactory
 
 
@@ -19,8 +20,7 @@ def campaign(manager):
     return campaign
 
 
-def url(campaign) -> str:
-    return reverse("campaigns:delete", args=[campaign.pk])
+url = url_for("campaigns:delete")
 
 
 def test_it_names_what_will_be_removed(manager_client, campaign):

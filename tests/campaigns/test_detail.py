@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from campaigns.models import ActivityEvent
 from channels.models import Channel
+from tests.conftest import url_for
 from tests.factories import CampaignFactory, ChannelFactory, ContactListFactory
 
 
@@ -14,8 +15,7 @@ def campaign(manager):
     return campaign
 
 
-def url(campaign) -> str:
-    return reverse("campaigns:detail", args=[campaign.pk])
+url = url_for("campaigns:detail")
 
 
 def test_it_shows_the_command_center(manager_client, campaign):

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from tests.conftest import url_for
 from tests.factories import CampaignFactory, ChannelFactory, ContactListFactory
 
 
@@ -9,8 +10,7 @@ def campaign(db):
     return CampaignFactory(name="Spring")
 
 
-def url(campaign) -> str:
-    return reverse("campaigns:edit", args=[campaign.pk])
+url = url_for("campaigns:edit")
 
 
 def test_it_saves_the_changes(manager_client, campaign):

@@ -5,10 +5,10 @@ from django.urls import reverse
 
 from campaigns.models import Campaign
 from channels.models import Channel
+from tests.conftest import HTMX
 from tests.factories import CampaignFactory, ChannelFactory, ContactListFactory
 
 URL = reverse("campaigns:list")
-HTMX = {"HX-Request": "true"}
 
 
 def names(response) -> list[str]:

@@ -4,9 +4,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from channels.models import Channel
+from tests.conftest import HTMX, url_for
 from tests.factories import CampaignFactory, ChannelFactory, DeliveryFactory
-
-HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
@@ -17,8 +16,7 @@ def campaign(manager):
     return campaign
 
 
-def live_url(campaign) -> str:
-    return reverse("campaigns:live", args=[campaign.pk])
+live_url = url_for("campaigns:live")
 
 
 def test_it_returns_the_live_partial_while_a_channel_runs(manager_client, campaign):

@@ -145,8 +145,8 @@ class CampaignMachine(RuleBasedStateMachine):
 def test_it_keeps_the_stored_campaign_status_equal_to_the_rule():
     run_state_machine_as_test(
         CampaignMachine,
+        # max_examples comes from the Hypothesis profile (tests/conftest.py).
         settings=settings(
-            max_examples=50,
             stateful_step_count=30,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],

@@ -2,9 +2,8 @@ import pytest
 from django.urls import reverse
 
 from campaigns.models import ActivityEvent, Campaign
+from tests.conftest import HTMX, url_for
 from tests.factories import CampaignFactory, ChannelFactory
-
-HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
@@ -18,8 +17,7 @@ def campaign(manager):
     return campaign
 
 
-def url(campaign) -> str:
-    return reverse("campaigns:unarchive", args=[campaign.pk])
+url = url_for("campaigns:unarchive")
 
 
 def test_it_brings_the_campaign_back_as_completed(manager_client, campaign):

@@ -6,6 +6,7 @@ from django.urls import reverse
 from campaigns.models import ActivityEvent, Campaign
 from channels.forms import ChannelForm
 from channels.models import Channel
+from tests.conftest import url_for
 from tests.factories import CampaignFactory, ChannelFactory
 
 
@@ -14,12 +15,10 @@ def campaign(db):
     return CampaignFactory(name="Spring")
 
 
-def add_url(campaign) -> str:
-    return reverse("campaigns:add_channel", args=[campaign.pk])
+add_url = url_for("campaigns:add_channel")
 
 
-def edit_url(channel) -> str:
-    return reverse("channels:edit", args=[channel.pk])
+edit_url = url_for("channels:edit")
 
 
 VOICE = {

@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from campaigns.models import ActivityEvent, Campaign
 from channels.models import Channel
+from tests.conftest import url_for
 from tests.factories import CampaignFactory, ChannelFactory
 
 
@@ -11,8 +12,7 @@ def channel(db):
     return ChannelFactory(name="Texts")
 
 
-def url(channel) -> str:
-    return reverse("channels:remove", args=[channel.pk])
+url = url_for("channels:remove")
 
 
 def test_it_asks_for_confirmation_on_get(manager_client, channel):

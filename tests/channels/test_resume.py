@@ -3,9 +3,8 @@ from django.urls import reverse
 
 from campaigns.models import ActivityEvent
 from channels.models import Channel
+from tests.conftest import HTMX, url_for
 from tests.factories import ChannelFactory
-
-HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
@@ -16,8 +15,7 @@ def channel(manager):
     return channel
 
 
-def url(channel) -> str:
-    return reverse("channels:resume", args=[channel.pk])
+url = url_for("channels:resume")
 
 
 def test_it_resumes_the_channel(manager_client, channel):

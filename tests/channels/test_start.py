@@ -3,9 +3,8 @@ from django.urls import reverse
 
 from campaigns.models import ActivityEvent, Campaign
 from channels.models import Channel
+from tests.conftest import HTMX, url_for
 from tests.factories import CampaignFactory, ChannelFactory, ContactListFactory
-
-HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
@@ -14,8 +13,7 @@ def channel(db):
     return ChannelFactory(campaign=campaign, name="Calls", kind=Channel.Kind.AI_VOICE)
 
 
-def url(channel) -> str:
-    return reverse("channels:start", args=[channel.pk])
+url = url_for("channels:start")
 
 
 def test_it_starts_the_channel(manager_client, channel, manager):

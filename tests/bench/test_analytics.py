@@ -1,9 +1,9 @@
-"""campaigns.analytics_bench: the helper `make bench` calls, run small."""
+"""bench.analytics: the analytics figure of `make bench`, run small."""
 
 import pytest
 
+from bench.analytics import bench_analytics, build_campaign
 from campaigns import analytics
-from campaigns.analytics_bench import bench_analytics, build_campaign
 from channels.models import Channel, Delivery
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,148 @@
+"""The engine's figures: dispatch rate against the raw SQL floor, two workers against one,
+concurrent voice calls, and the controls on a big audience against a small one."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from campaigns.models import ContactList
+from channels.models import Channel, Delivery
+
+from .data import new_channel
+from .processes import start_workers, stop_workers
+from .report import figure
+from .timing import seconds
+
+# Seconds for db_worker processes to boot before a clock starts.
+WORKER_BOOT = 3
+
+
+def dispatch_figures(contact_list: ContactList, *, vendor: str) -> list[dict]:
+    """One worker against the raw floor; on PostgreSQL, two workers against one."""
+    size = contact_list.size
+    raw = raw_floor_rate(contact_list)
+    one = dispatch_rate(contact_list, workers=1)
+    rows = [
+        figure(
+            f"dispatch, 1 worker ({vendor})",
+            f"{one:,.0f} deliveries/s vs raw SQL floor {raw:,.0f}/s ({size:,} contacts)",
+            one / raw,
+            0.5,
+        )
+    ]
+    if vendor == "postgresql":
+        two = dispatch_rate(contact_list, workers=2)
+        rows.append(
+            figure(
+                "dispatch, 2 workers on one channel (postgresql)",
+                f"{two:,.0f}/s vs 1 worker {one:,.0f}/s",
+                two / one,
+                1.6,
+            )
+        )
+    return rows
+
+
+def raw_floor_rate(contact_list: ContactList) -> float:
+    """The same delivery rows, written by plain batched INSERTs, one commit per batch."""
+    channel = new_channel(contact_list)
+    table = Delivery._meta.db_table
+    ids = list(contact_list.memberships.order_by("id").values_list("contact_id", flat=True))
+    batch = settings.HERALD_ENGINE["batch_size"]
+    began = time.perf_counter()
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+        params = []
+        for contact_id in chunk:
+            at = [timezone.now(), timezone.now()]  # created_at, finished_at
+            params += [channel.pk, contact_id, "done", "delivered", False, "sim", "", *at]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (channel_id, contact_id, state, outcome, converted, "
+                f"provider_id, error, created_at, finished_at) VALUES {values}",
+                params,
+            )
+    return len(ids) / (time.perf_counter() - began)
+
+
+def wait_until_finished(channel: Channel, *, timeout: float = 600) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if Channel.objects.filter(pk=channel.pk, status=Channel.Status.COMPLETED).exists():
+            return
+        time.sleep(0.02)
+    raise RuntimeError(f"channel {channel.pk} did not complete in {timeout}s")
+
+
+def dispatch_rate(contact_list: ContactList, *, workers: int) -> float:
+    """Start to Completed through real db_worker processes, zero-latency provider."""
+    processes = start_workers(workers)
+    try:
+        time.sleep(WORKER_BOOT)
+        channel = new_channel(contact_list)
+        began = time.perf_counter()
+        channel.start()
+        wait_until_finished(channel)
+        elapsed = time.perf_counter() - began
+    finally:
+        stop_workers(processes)
+    channel.refresh_from_db()
+    return channel.processed / elapsed
+
+
+def voice_concurrency_figure(contact_list: ContactList) -> dict:
+    """50 concurrent simulated calls of 2 s each: about 25 calls a second."""
+    processes = start_workers(1, HERALD_SIMULATOR_LATENCY="ai_voice=2")
+    try:
+        time.sleep(WORKER_BOOT)
+        channel = new_channel(
+            contact_list, kind=Channel.Kind.AI_VOICE, max_concurrent=50, max_per_second=1000
+        )
+        channel.start()
+        time.sleep(4)  # ramp up
+        before, began = Delivery.objects.filter(channel=channel).count(), time.perf_counter()
+        time.sleep(20)
+        rate = (Delivery.objects.filter(channel=channel).count() - before) / (
+            time.perf_counter() - began
+        )
+        channel.stop()
+    finally:
+        stop_workers(processes)
+    return figure(
+        "voice: 50 concurrent 2 s calls, 1 worker",
+        f"{rate:.1f} calls/s (ideal 25/s)",
+        rate / 25,
+        0.8,
+    )
+
+
+def time_action(channels: list[Channel], action: str) -> float:
+    """Median seconds of `channel.<action>()` over `channels`."""
+    return statistics.median(seconds(getattr(channel, action)) for channel in channels)
+
+
+def control_figures(big_list: ContactList, small_list: ContactList) -> list[dict]:
+    """Start, pause, resume, stop on a 1,000,000-contact audience vs a 10-contact one."""
+    rows = []
+    repeats = 7
+    big = [new_channel(big_list) for _ in range(repeats)]
+    small = [new_channel(small_list) for _ in range(repeats)]
+    # No worker runs here: these time the actions themselves, not the dispatching.
+    for action in ("start", "pause", "resume", "stop"):
+        t_big, t_small = time_action(big, action), time_action(small, action)
+        rows.append(
+            figure(
+                f"{action}, {big_list.size:,}-contact audience",
+                f"{t_big * 1000:.1f} ms vs {t_small * 1000:.1f} ms for 10 contacts",
+                t_big / t_small,
+                2.0,
+                higher=False,
+            )
+        )
+    return rows

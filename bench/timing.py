@@ -1,0 +1,58 @@
+"""Timing pages as a signed-in user, and timing plain calls."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+
+from campaigns import roles
+
+#: The header htmx sends: the page answers with its partial.
+HTMX = {"HX-Request": "true"}
+
+
+@dataclass(frozen=True)
+class PageTiming:
+    first: float  # seconds of the first request: caches cold
+    median: float  # median seconds of the repeated requests
+    queries: int  # queries one warm request runs
+
+
+def signed_in_client(username: str, *, role: str = roles.MANAGERS) -> Client:
+    """A test client signed in as a user of `role`, not a superuser: permission checks are
+    part of each request."""
+    user, _ = User.objects.get_or_create(username=username)
+    user.groups.add(roles.group(role))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def seconds(call: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    call()
+    return time.perf_counter() - began
+
+
+def time_page(
+    client: Client, url: str, *, repeats: int = 15, headers: dict | None = None
+) -> PageTiming:
+    """GET `url` once cold, once counting its queries, then `repeats` times."""
+    first = seconds(lambda: client.get(url, headers=headers))
+    queries = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        response = client.get(url, headers=headers)
+    assert response.status_code in (200, 286), (url, response.status_code)
+    samples = [seconds(lambda: client.get(url, headers=headers)) for _ in range(repeats)]
+    return PageTiming(first=first, median=statistics.median(samples), queries=len(queries))

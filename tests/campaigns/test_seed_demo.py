@@ -1,0 +1,59 @@
+"""manage.py seed_demo: demo campaigns in every status, made without touching the settings."""
+
+import copy
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from campaigns.models import Campaign
+from channels import dispatch
+from channels.models import Channel, Delivery
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> None:
+    call_command("seed_demo", stdout=StringIO())
+
+
+def test_it_seeds_campaigns_in_every_status():
+    seed()
+    statuses = dict(Campaign.objects.values_list("name", "status"))
+    assert statuses == {
+        "Spring Collection Launch": Campaign.Status.DRAFT,
+        "Autumn Check-in": Campaign.Status.COMPLETED,
+        "Black Friday Blast": Campaign.Status.COMPLETED,
+        "Summer Survey": Campaign.Status.ARCHIVED,
+        "Winter Loyalty Drive": Campaign.Status.ACTIVE,
+    }
+    for channel in Channel.objects.filter(campaign__name="Autumn Check-in"):
+        assert channel.status == Channel.Status.COMPLETED
+        assert channel.processed == channel.audience_size > 0
+        assert channel.max_per_second == {"ai_voice": 5, "sms": 20, "email": 50}[channel.kind]
+
+
+def test_it_changes_nothing_the_second_time():
+    seed()
+    before = (Campaign.objects.count(), Channel.objects.count(), Delivery.objects.count())
+    seed()
+    assert (Campaign.objects.count(), Channel.objects.count(), Delivery.objects.count()) == before
+
+
+def test_it_runs_an_instant_simulator_without_assigning_to_settings(monkeypatch):
+    configured = copy.deepcopy(settings.HERALD_SIMULATOR)
+    assert any(configured["latency"].values())
+    seen = []
+    real_call = dispatch.call
+
+    def spy(provider, message):
+        seen.append((provider.latency, copy.deepcopy(settings.HERALD_SIMULATOR)))
+        return real_call(provider, message)
+
+    monkeypatch.setattr(dispatch, "call", spy)
+    seed()
+    assert len(seen) > 100
+    assert {latency for latency, _ in seen} == {0.0}
+    assert all(simulator == configured for _, simulator in seen)
+    assert configured == settings.HERALD_SIMULATOR
