@@ -155,26 +155,6 @@ def test_it_survives_workers_killed_mid_run(tmp_path):
         )
     finally:
         workers.stop_all()
-        channel.refresh_from_db()
-        print(
-            "DEBUG",
-            channel.status,
-            channel.processed,
-            channel.in_flight,
-            channel.audience_size,
-            channel.outcome_counts,
-            list(
-                Delivery.objects.filter(channel=channel)
-                .values_list("state")
-                .annotate(n=Count("id"))
-            ),
-        )
-        from django_tasks_db.models import DBTaskResult
-
-        print(
-            "DEBUG tasks",
-            list(DBTaskResult.objects.values_list("task_path", "status").annotate(n=Count("id"))),
-        )
     assert_once_each_and_counted(channel, 1500)
     # Calls in flight on the killed workers were never re-sent: they are interrupted.
     interrupted = Delivery.objects.filter(channel=channel, state=Delivery.State.INTERRUPTED)
