@@ -2,7 +2,14 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import AudienceMember, Channel, Delivery, EngineLease, InvalidTransition
+from .models import (
+    AudienceMember,
+    Channel,
+    Delivery,
+    EngineLease,
+    InvalidTransition,
+    ProviderEvent,
+)
 
 COUNTERS = (
     "audience_size",
@@ -107,6 +114,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "lease_expires_at",
         "converted",
         "converted_at",
+        "details",
     )
 
     def has_add_permission(self, request):
@@ -137,4 +145,23 @@ class EngineLeaseAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProviderEvent)
+class ProviderEventAdmin(admin.ModelAdmin):
+    """Every provider callback as it came, for support: read-only."""
+
+    list_display = ("received_at", "provider", "status", "provider_id", "result", "delivery")
+    list_filter = ("provider", "result", "kind")
+    search_fields = ("provider_id", "event_id")
+    raw_id_fields = ("delivery",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

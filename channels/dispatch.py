@@ -49,7 +49,7 @@ from .models import (
     InvalidTransition,
     render_template,
 )
-from .providers import Outgoing, Provider, ProviderResult, provider_for
+from .providers import Accepted, Answer, Outgoing, Provider, ProviderResult, provider_for
 
 log = logging.getLogger("herald.dispatch")
 
@@ -71,7 +71,6 @@ def wake(*, channel_id: int) -> None:
     with transaction.atomic():
         woken = Channel.objects.filter(pk=channel_id, status=Channel.Status.RUNNING).update(
             dispatch_generation=models.F("dispatch_generation") + 1,
-            heartbeat_at=timezone.now(),
             lane_heartbeats={str(lane): time.time() for lane in range(option("lanes"))},
         )
         if not woken:
@@ -79,8 +78,11 @@ def wake(*, channel_id: int) -> None:
         generation = Channel.objects.values_list("dispatch_generation", flat=True).get(
             pk=channel_id
         )
+        # A fresh start or resume jumps the queue of other channels' continuations, so the
+        # first contact goes out within one slice whatever else runs (SPEC section 8).
+        first_slice = tasks.dispatch_channel.using(priority=tasks.WAKE_PRIORITY)
         for lane in range(option("lanes")):
-            tasks.dispatch_channel.enqueue(channel_id, generation, lane)
+            first_slice.enqueue(channel_id, generation, lane)
     ensure_supervisor()
 
 
@@ -105,16 +107,26 @@ def supervise(*, token: str) -> bool:
         )
         if lease.token != token and lease.expires_at > now:
             return False  # another chain supervises
-        running = list(Channel.objects.filter(status=Channel.Status.RUNNING).values_list("pk"))
+        # Stopped and paused channels still have calls and messages out: their outcomes and
+        # timeouts need a supervisor as much as running channels do.
+        running = list(
+            Channel.objects.filter(
+                models.Q(status=Channel.Status.RUNNING) | models.Q(in_flight__gt=0)
+            ).values_list("pk")
+        )
         lease.token = token
         lease.expires_at = now + timedelta(seconds=interval * 3) if running else now
         lease.save()
         if running:
             # The successor is enqueued in the same transaction as the lease: a worker killed
             # during this tick leaves the chain alive.
-            tasks.supervise.using(run_after=now + timedelta(seconds=interval)).enqueue(token)
+            tasks.supervise.using(
+                run_after=now + timedelta(seconds=interval), priority=tasks.SUPERVISOR_PRIORITY
+            ).enqueue(token)
     for (channel_id,) in running:
         sweep_expired(channel_id=channel_id)
+        close_overdue(channel_id=channel_id)
+        complete_if_done(channel_id=channel_id)
         if lost_lanes(channel_id):
             log.warning("channel %s lost a task chain (a worker died); waking it", channel_id)
             wake(channel_id=channel_id)
@@ -153,6 +165,8 @@ class Claim:
     skipped: int = 0
     exhausted: bool = False
     in_flight: int = 0
+    # When nothing could be claimed for pacing: seconds until there is room again.
+    retry_in: float = 0.0
 
 
 def audience_after(channel: Channel, *, cursor: int, limit: int) -> list[dict]:
@@ -224,16 +238,20 @@ def claim_batch(*, channel_id: int, generation: int, limit: int, lane: int = 0) 
         ):
             return Claim(running=False)
         now = timezone.now()
-        alive = {
-            "heartbeat_at": now,
-            "lane_heartbeats": {**channel.lane_heartbeats, str(lane): time.time()},
-        }
-        room = min(limit, channel.max_per_second - recent_claims(channel_id, now=now))
-        if channel.kind == Channel.Kind.AI_VOICE:
+        alive = {"lane_heartbeats": {**channel.lane_heartbeats, str(lane): time.time()}}
+        recent, oldest = recent_claims(channel_id, now=now)
+        room = min(limit, channel.max_per_second - recent)
+        retry_in = (oldest + PACING_WINDOW - now).total_seconds() if oldest else 0.0
+        if channel.kind == Channel.Kind.AI_VOICE and channel.in_flight >= channel.max_concurrent:
+            room = 0
+            retry_in = max(retry_in, CALL_POLL)  # room comes when a call ends
+        elif channel.kind == Channel.Kind.AI_VOICE:
             room = min(room, channel.max_concurrent - channel.in_flight)
         if room <= 0:
             Channel.objects.filter(pk=channel_id).update(**alive)
-            return Claim(running=True, in_flight=channel.in_flight)
+            return Claim(
+                running=True, in_flight=channel.in_flight, retry_in=max(retry_in, IDLE_WAIT)
+            )
         rows = audience_after(channel, cursor=channel.claim_cursor, limit=room)
         if not rows:
             Channel.objects.filter(pk=channel_id).update(**alive)
@@ -295,8 +313,8 @@ def insert_deliveries(channel_id: int, rows: list[tuple]) -> dict[int, int]:
     table = Delivery._meta.db_table
     sql = (
         f"INSERT INTO {table} (channel_id, contact_id, state, error, created_at, "  # noqa: S608
-        "finished_at, lease_expires_at, outcome, converted, provider_id) VALUES "
-        + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, '', %s, '')"] * len(rows))
+        "finished_at, lease_expires_at, outcome, converted, provider_id, details) VALUES "
+        + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, '', %s, '', '{}')"] * len(rows))
         + " RETURNING id, contact_id"
     )
     params: list = []
@@ -316,53 +334,43 @@ def insert_deliveries(channel_id: int, rows: list[tuple]) -> dict[int, int]:
         return {contact_id: pk for pk, contact_id in cursor.fetchall()}
 
 
-def recent_claims(channel_id: int, *, now) -> int:
-    """Claims handed to the provider in the last second (skips never reach a provider)."""
-    return (
+def recent_claims(channel_id: int, *, now) -> tuple[int, object]:
+    """Claims handed to the provider in the last second (skips never reach a provider), and
+    when the oldest of them was made."""
+    window = (
         Delivery.objects.filter(channel_id=channel_id, created_at__gte=now - PACING_WINDOW)
         .exclude(state=Delivery.State.SKIPPED)
-        .count()
+        .aggregate(count=models.Count("id"), oldest=models.Min("created_at"))
     )
+    return window["count"], window["oldest"]
 
 
 # -- answers ---------------------------------------------------------------------------------
 
-Answer = ProviderResult | BaseException
 
-
-def call(provider: Provider, message: Outgoing) -> Answer:
-    try:
-        return provider.send(message)
-    except Exception as exc:  # any provider failure is a failed delivery, never a dead worker
-        return exc
-
-
-def finish_rows(kind: str, answers: list[tuple[Outgoing, Answer]]) -> list[tuple]:
-    rows = []
+def answer_row(kind: str, message: Outgoing, answer: Answer) -> tuple:
+    """(delivery id, state, outcome, converted, provider id, error) for one answer."""
+    failed = (message.delivery_id, Delivery.State.FAILED, "failed", False, "")
+    if isinstance(answer, BaseException):
+        return (*failed, f"{type(answer).__name__}: {answer}"[:1000])
     allowed = Channel.OUTCOMES[kind]
-    for message, answer in answers:
-        if isinstance(answer, BaseException):
-            error = f"{type(answer).__name__}: {answer}"[:1000]
-            rows.append((message.delivery_id, Delivery.State.FAILED, "failed", False, "", error))
-        elif answer.outcome not in allowed:
-            error = f"Provider answered an unknown outcome {answer.outcome!r}."
-            rows.append((message.delivery_id, Delivery.State.FAILED, "failed", False, "", error))
-        else:
-            rows.append(
-                (
-                    message.delivery_id,
-                    Delivery.State.DONE,
-                    answer.outcome,
-                    bool(answer.converted),
-                    answer.provider_id[:100],
-                    "",
-                )
-            )
-    return rows
+    if answer.outcome and answer.outcome not in allowed:
+        return (*failed, f"Provider answered an unknown outcome {answer.outcome!r}.")
+    if isinstance(answer, Accepted):
+        state, converted = Delivery.State.ACCEPTED, False
+    elif not answer.outcome:
+        return (*failed, "Provider answered without an outcome.")
+    else:
+        state, converted = Delivery.State.DONE, bool(answer.converted)
+    return (message.delivery_id, state, answer.outcome, converted, answer.provider_id[:100], "")
 
 
-def update_deliveries(rows: list[tuple], *, from_state: str, now) -> int:
-    """One UPDATE for the whole batch, touching only rows still in `from_state`."""
+def update_deliveries(rows: list[tuple], *, from_state: str, now, outcome_due) -> int:
+    """One UPDATE for the whole batch, touching only rows still in `from_state`.
+
+    An accepted row stays open: no finish time, and its lease becomes the instant by which
+    its final event must have come (`outcome_due`).
+    """
     # Only placeholders and our own table name are formatted into the statement. VALUES
     # columns are named column1, column2, ... on both SQLite and PostgreSQL.
     table = Delivery._meta.db_table
@@ -370,40 +378,74 @@ def update_deliveries(rows: list[tuple], *, from_state: str, now) -> int:
     sql = (
         f"UPDATE {table} SET state = v.column2, outcome = v.column3, "  # noqa: S608
         "converted = v.column4, provider_id = v.column5, error = v.column6, "
-        "finished_at = %s, converted_at = CASE WHEN v.column4 THEN %s ELSE NULL END, "
-        f"lease_expires_at = NULL FROM (VALUES {values}) AS v "
+        "finished_at = CASE WHEN v.column2 = %s THEN NULL ELSE %s END, "
+        "converted_at = CASE WHEN v.column4 THEN %s ELSE NULL END, "
+        "lease_expires_at = CASE WHEN v.column2 = %s THEN %s ELSE NULL END "
+        f"FROM (VALUES {values}) AS v "
         f"WHERE {table}.id = v.column1 AND {table}.state = %s"
     )
-    at = connection.ops.adapt_datetimefield_value(now)
-    params = [at, at, *(value for row in rows for value in row), from_state]
+    adapt = connection.ops.adapt_datetimefield_value
+    at, accepted = adapt(now), Delivery.State.ACCEPTED
+    params = [accepted, at, at, accepted, adapt(outcome_due)]
+    params += [*(value for row in rows for value in row), from_state]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
 
+def outcome_timeout(kind: str) -> timedelta:
+    return timedelta(seconds=settings.HERALD_OUTCOME_TIMEOUT.get(kind, 3600))
+
+
 def record_answers(*, channel_id: int, kind: str, answers: list[tuple[Outgoing, Answer]]) -> None:
     if not answers:
         return
-    rows = finish_rows(kind, answers)
+    rows = [answer_row(kind, message, answer) for message, answer in answers]
     now = timezone.now()
+    due = now + outcome_timeout(kind)
     with transaction.atomic():
         channel = Channel.objects.select_for_update().only("outcome_counts").get(pk=channel_id)
-        updated = update_deliveries(rows, from_state=Delivery.State.SENDING, now=now)
+        updated = update_deliveries(
+            rows, from_state=Delivery.State.SENDING, now=now, outcome_due=due
+        )
         if updated != len(rows):
-            # Some claims outlived their lease and were declared interrupted before their
-            # answer came. The answer is still the truth: record it, then recount.
-            update_deliveries(rows, from_state=Delivery.State.INTERRUPTED, now=now)
-            recount(channel_id=channel_id)
+            settle_late_answers(channel_id, rows, now=now, outcome_due=due)
             return
+        finished = [row for row in rows if row[1] != Delivery.State.ACCEPTED]
         counts = dict(channel.outcome_counts)
-        for outcome, count in Counter(row[2] for row in rows).items():
+        for outcome, count in Counter(row[2] for row in rows if row[2]).items():
             counts[outcome] = counts.get(outcome, 0) + count
         Channel.objects.filter(pk=channel_id).update(
-            in_flight=models.F("in_flight") - len(rows),
-            processed=models.F("processed") + len(rows),
-            converted=models.F("converted") + sum(1 for row in rows if row[3]),
+            in_flight=models.F("in_flight") - len(finished),
+            processed=models.F("processed") + len(finished),
+            converted=models.F("converted") + sum(1 for row in finished if row[3]),
             outcome_counts=counts,
         )
+    store_details(answers)
+
+
+def settle_late_answers(channel_id: int, rows: list[tuple], *, now, outcome_due) -> None:
+    """Answers to claims that are no longer `sending`, inside record_answers' lock.
+
+    Either the claim outlived its lease and was declared interrupted before its answer came
+    (the answer is still the truth: record it), or the provider's event outran the answer
+    and already settled the delivery (keep what the event said; only note the provider's
+    id). Then the counters are recounted from the ledger.
+    """
+    update_deliveries(
+        rows, from_state=Delivery.State.INTERRUPTED, now=now, outcome_due=outcome_due
+    )
+    for delivery_id, _state, _outcome, _converted, provider_id, _error in rows:
+        if provider_id:
+            Delivery.objects.filter(pk=delivery_id, provider_id="").update(provider_id=provider_id)
+    recount(channel_id=channel_id)
+
+
+def store_details(answers: list[tuple[Outgoing, Answer]]) -> None:
+    """What a provider reported with its answer (rare for a synchronous answer)."""
+    for message, answer in answers:
+        if isinstance(answer, ProviderResult | Accepted) and answer.details:
+            Delivery.objects.filter(pk=message.delivery_id).update(details=answer.details)
 
 
 def recount(*, channel_id: int) -> None:
@@ -421,7 +463,7 @@ def recount(*, channel_id: int) -> None:
         .annotate(n=models.Count("id"))
         .values_list("outcome", "n")
     )
-    in_flight = by_state.get(Delivery.State.SENDING, 0)
+    in_flight = sum(by_state.get(state, 0) for state in Delivery.IN_FLIGHT_STATES)
     Channel.objects.filter(pk=channel_id).update(
         in_flight=in_flight,
         processed=sum(by_state.values()) - in_flight,
@@ -457,11 +499,60 @@ def sweep_expired(*, channel_id: int) -> int:
     return stranded
 
 
+def close_overdue(*, channel_id: int) -> int:
+    """Close accepted deliveries whose final event never came (SPEC G4).
+
+    They keep their last known outcome (`sent`); a call with none is failed.
+    """
+    now = timezone.now()
+    note = "No final report from the provider in time; closed with its last known outcome."
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().only("outcome_counts").get(pk=channel_id)
+        overdue = Delivery.objects.filter(
+            channel_id=channel_id, state=Delivery.State.ACCEPTED, lease_expires_at__lt=now
+        )
+        closing = {"finished_at": now, "lease_expires_at": None, "error": note}
+        unknown = overdue.filter(outcome="").update(
+            state=Delivery.State.FAILED, outcome="failed", **closing
+        )
+        known = overdue.update(state=Delivery.State.DONE, **closing)
+        if not unknown + known:
+            return 0
+        log.warning(
+            "channel %s: %s deliveries closed without a final event", channel_id, unknown + known
+        )
+        counts = dict(channel.outcome_counts)
+        if unknown:
+            counts["failed"] = counts.get("failed", 0) + unknown
+        Channel.objects.filter(pk=channel_id).update(
+            in_flight=models.F("in_flight") - (unknown + known),
+            processed=models.F("processed") + (unknown + known),
+            outcome_counts=counts,
+        )
+    return unknown + known
+
+
 def unreached_audience(channel: Channel) -> models.QuerySet:
     """Audience contacts without a delivery: empty once a run is really finished."""
     return channel.audience_contact_ids().exclude(
         contact_id__in=Delivery.objects.filter(channel_id=channel.pk).values("contact_id")
     )
+
+
+def complete_if_done(*, channel_id: int) -> bool:
+    """Complete a running channel once its counters say every contact is finished.
+
+    Called when a provider event settles a delivery and on every supervisor tick: a channel
+    whose last contacts were accepted completes when their outcomes arrive, with no task
+    chain waiting for them.
+    """
+    done = Channel.objects.filter(
+        pk=channel_id,
+        status=Channel.Status.RUNNING,
+        in_flight=0,
+        processed__gte=models.F("audience_size"),
+    ).exists()
+    return done and try_complete(channel_id=channel_id)
 
 
 def try_complete(*, channel_id: int) -> bool:
@@ -484,15 +575,24 @@ def try_complete(*, channel_id: int) -> bool:
 # -- the slice -------------------------------------------------------------------------------
 
 IDLE_WAIT = 0.05
+# How often a voice channel at its max concurrent calls looks again for a call that ended.
+CALL_POLL = 0.25
+# How often a lane whose audience is exhausted looks again while claims are still sending.
+DRAIN_POLL = 0.2
+
+# A slice says when its chain goes on: `None` ends it, a number of seconds continues it
+# after that delay (0: at once). Waiting happens in the task queue, not in a worker, so a
+# paced channel never holds a worker that another channel could use.
+Continue = float | None
 
 
-def run_slice(*, channel_id: int, generation: int, lane: int = 0) -> bool:
-    """Work on a channel for one time slice; returns whether its chain should go on."""
+def run_slice(*, channel_id: int, generation: int, lane: int = 0) -> Continue:
+    """Work on a channel for one time slice; returns when its chain should go on."""
     channel = Channel.objects.filter(pk=channel_id).first()
     if channel is None or channel.status != Channel.Status.RUNNING:
-        return False
+        return None
     provider = provider_for(channel.kind)
-    # A slice ends by waiting for its calls in flight; for slow providers make it long
+    # A slice ends by waiting for its sends in flight; for slow providers make it long
     # enough that this drain costs little throughput.
     deadline = time.monotonic() + max(option("slice_seconds"), 10 * provider.latency)
     if channel.kind == Channel.Kind.AI_VOICE and provider.latency:
@@ -505,40 +605,47 @@ def run_slice(*, channel_id: int, generation: int, lane: int = 0) -> bool:
     return run_inline(channel, provider, lane_claim, deadline)
 
 
-def finish_or_wait(channel_id: int) -> bool:
-    """The audience is exhausted: complete, or say whether in-flight claims remain."""
+def finish_or_wait(channel_id: int) -> Continue:
+    """The audience is exhausted: complete, or say when to look again.
+
+    Claims still `sending` (another lane's, or a dead worker's until their lease ends) are
+    waited for; accepted ones are not: their provider events complete the channel.
+    """
     sweep_expired(channel_id=channel_id)
     if try_complete(channel_id=channel_id):
-        return False
-    return Channel.objects.filter(pk=channel_id, status=Channel.Status.RUNNING).exists()
+        return None
+    sending = Delivery.objects.filter(
+        channel_id=channel_id,
+        state=Delivery.State.SENDING,
+        channel__status=Channel.Status.RUNNING,
+    )
+    return DRAIN_POLL if sending.exists() else None
 
 
-def run_inline(channel: Channel, provider: Provider, claim_next, deadline: float) -> bool:
+def run_inline(channel: Channel, provider: Provider, claim_next, deadline: float) -> Continue:
     """For fast providers: claim a batch, send it in this thread, record it."""
     batch = option("batch_size")
     while time.monotonic() < deadline:
         claim = claim_next(limit=batch)
         if not claim.running:
-            return False
+            return None
         if claim.to_send:
-            answers = [(message, call(provider, message)) for message in claim.to_send]
+            answers = list(zip(claim.to_send, provider.send_many(claim.to_send), strict=True))
             record_answers(channel_id=channel.pk, kind=channel.kind, answers=answers)
         elif claim.exhausted:
-            if not finish_or_wait(channel.pk):
-                return False
-            time.sleep(IDLE_WAIT * 2)
+            return finish_or_wait(channel.pk)
         elif not claim.skipped:
-            time.sleep(IDLE_WAIT)  # paced: wait for the one-second window to move
-    return True
+            return claim.retry_in  # paced: go on when the one-second window has room
+    return 0.0
 
 
 def run_concurrent(
     channel: Channel, provider: Provider, claim_next, threads: int, deadline: float
-) -> bool:
-    """For slow providers (calls): keep up to `threads` sends in flight in this worker."""
+) -> Continue:
+    """For slow providers: keep up to `threads` sends in flight in this worker."""
     batch = option("batch_size")
     pending: dict[Future, Outgoing] = {}
-    go_on = True
+    then: Continue = 0.0
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="herald-send") as pool:
         claiming = True
         while claiming or pending:
@@ -551,17 +658,19 @@ def run_concurrent(
             room = threads - len(pending)
             if claiming and room > 0:
                 claim = claim_next(limit=min(batch, room))
-                if not claim.running:
-                    claiming = go_on = False
                 for message in claim.to_send:
-                    pending[pool.submit(call, provider, message)] = message
-                if claim.exhausted and not pending and not finish_or_wait(channel.pk):
-                    claiming = go_on = False
+                    pending[pool.submit(provider.try_send, message)] = message
+                if not claim.running:
+                    claiming, then = False, None
+                elif claim.exhausted and not pending:
+                    claiming, then = False, finish_or_wait(channel.pk)
+                elif not claim.to_send and not claim.skipped and not pending:
+                    claiming, then = False, claim.retry_in
             if pending:
                 wait(pending, timeout=IDLE_WAIT, return_when=FIRST_COMPLETED)
             elif claiming:
                 time.sleep(IDLE_WAIT)
-    return go_on
+    return then
 
 
 def run_until_idle(*, channel_id: int, timeout: float = 120.0) -> Channel:
@@ -571,6 +680,8 @@ def run_until_idle(*, channel_id: int, timeout: float = 120.0) -> Channel:
         generation = Channel.objects.values_list("dispatch_generation", flat=True).get(
             pk=channel_id
         )
-        if not run_slice(channel_id=channel_id, generation=generation):
+        then = run_slice(channel_id=channel_id, generation=generation)
+        if then is None:
             break
+        time.sleep(min(then, max(0.0, end - time.monotonic())))
     return Channel.objects.get(pk=channel_id)

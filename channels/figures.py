@@ -12,6 +12,7 @@ class State(models.TextChoices):
     """Where one delivery is in the ledger; `Delivery.State`."""
 
     SENDING = "sending", "Sending"
+    ACCEPTED = "accepted", "Accepted"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped"

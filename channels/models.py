@@ -132,7 +132,6 @@ class Channel(models.Model):
     # the audience; the ledger and its unique constraint decide who has been contacted.
     claim_cursor = models.BigIntegerField(default=0, editable=False)
     dispatch_generation = models.PositiveIntegerField(default=0, editable=False)
-    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Lane number -> when that task chain last claimed (epoch seconds), for the supervisor.
     lane_heartbeats = models.JSONField(default=dict, blank=True, editable=False)
 
@@ -432,6 +431,7 @@ class Delivery(models.Model):
     # Outcomes that mean the provider did not reach the contact (SPEC: "contacted" excludes
     # deliveries that failed).
     UNREACHED_OUTCOMES = frozenset({Outcome.FAILED})
+    IN_FLIGHT_STATES = frozenset({State.SENDING, State.ACCEPTED})
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")
     contact = models.ForeignKey(
@@ -443,9 +443,15 @@ class Delivery(models.Model):
     converted_at = models.DateTimeField(null=True, blank=True)
     provider_id = models.CharField(max_length=100, blank=True)
     error = models.TextField(blank=True)
+    # What the provider reported: for a call its duration, ended reason, transcript,
+    # summary and recording link (channels/events.py merges each event's details in).
+    # The database default lets bulk INSERTs (remarketing, benchmarks) leave it out.
+    details = models.JSONField(default=dict, db_default=models.Value("{}"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # A worker that dies leaves its claims `sending`; past this instant they are interrupted.
+    # `sending`: a worker that dies leaves its claims so; past this instant they are
+    # interrupted. `accepted`: past this instant (HERALD_OUTCOME_TIMEOUT) the supervisor
+    # closes the delivery with its last known outcome.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -462,6 +468,18 @@ class Delivery(models.Model):
                 fields=["channel", "lease_expires_at"],
                 name="delivery_in_flight_idx",
                 condition=models.Q(state="sending"),
+            ),
+            # The outcome-timeout sweep looks only at accepted rows.
+            models.Index(
+                fields=["channel", "lease_expires_at"],
+                name="delivery_accepted_idx",
+                condition=models.Q(state="accepted"),
+            ),
+            # Provider events find their delivery by the provider's message or call id.
+            models.Index(
+                fields=["provider_id"],
+                name="delivery_provider_id_idx",
+                condition=~models.Q(provider_id=""),
             ),
             # Analytics: progress over time per channel.
             models.Index(fields=["channel", "created_at"], name="delivery_channel_time_idx"),
@@ -489,3 +507,43 @@ class EngineLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} until {self.expires_at:%H:%M:%S}"
+
+
+class ProviderEvent(models.Model):
+    """Every status callback or inbound message a provider sent, stored once.
+
+    `event_id` is the provider's own id for the event (or, where the provider has none,
+    its message id and status), so a retried webhook finds its row and changes nothing.
+    """
+
+    class Result(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        STALE = "stale", "Older than what is recorded"
+        UNKNOWN = "unknown", "No delivery with that id"
+        NOTED = "noted", "Recorded (nothing to change)"
+
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True)
+    status = models.CharField("reported status", max_length=40, blank=True)
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    result = models.CharField(max_length=16, choices=Result, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            # G3: an event is recorded once, however often the provider retries it.
+            models.UniqueConstraint(fields=["provider", "event_id"], name="provider_event_once")
+        ]
+        indexes = [
+            # The Providers page shows each provider's latest event.
+            models.Index(fields=["provider", "-received_at"], name="provider_event_latest_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_id}: {self.status}"

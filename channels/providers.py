@@ -1,17 +1,23 @@
 """Providers hand one message to the outside world and say what happened.
 
 One provider class per channel kind, chosen in settings (`HERALD_PROVIDERS`). A provider
-returns a `ProviderResult` or raises; the dispatcher turns an exception into a `failed`
+answers a send with a final `ProviderResult`, or with `Accepted` (the provider took it and
+gave its id; the outcome comes later, as a provider event through
+`channels.events.ingest`), or raises; the dispatcher turns an exception into a `failed`
 delivery with the error text, so a broken provider can neither kill a worker nor stall a
 channel. The default is `SimulatedProvider`: realistic outcome mixes per kind, a latency
-per kind, an error rate and a seed, so a fresh install shows real progress.
+per kind, an error rate and a seed, so a fresh install shows real progress, its outcomes
+arriving through the same event path as a real provider's.
 """
 
 from __future__ import annotations
 
 import bisect
 import hashlib
+import heapq
 import itertools
+import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -20,6 +26,8 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from .models import Delivery
+
+log = logging.getLogger("herald.providers")
 
 
 class ProviderError(Exception):
@@ -38,9 +46,28 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class ProviderResult:
+    """A final answer: the outcome is known now."""
+
     outcome: str
     provider_id: str = ""
     converted: bool = False
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The provider took the message; its final outcome arrives later as an event.
+
+    `outcome` is what is known already (`sent` for a text or an email the provider took;
+    nothing for a call just queued).
+    """
+
+    provider_id: str
+    outcome: str = ""
+    details: dict = field(default_factory=dict)
+
+
+Answer = ProviderResult | Accepted | BaseException
 
 
 class Provider:
@@ -48,8 +75,18 @@ class Provider:
     #: Seconds a typical send takes; the dispatcher runs slow providers concurrently.
     latency: float = 0.0
 
-    def send(self, message: Outgoing) -> ProviderResult:
+    def send(self, message: Outgoing) -> ProviderResult | Accepted:
         raise NotImplementedError
+
+    def send_many(self, messages: list[Outgoing]) -> list[Answer]:
+        """Send a batch; a provider that can share a connection overrides this."""
+        return [self.try_send(message) for message in messages]
+
+    def try_send(self, message: Outgoing) -> Answer:
+        try:
+            return self.send(message)
+        except Exception as exc:  # any provider failure is a failed delivery, never a dead worker
+            return exc
 
 
 # Outcome mixes seen on real outreach runs, as weights.
@@ -69,33 +106,150 @@ OUTCOME_MIX = {
 CONVERSION = {Outcome.ANSWERED: 0.22, Outcome.DELIVERED: 0.04, Outcome.VOICEMAIL: 0.02}
 
 
-class SimulatedProvider(Provider):
-    """Deterministic per (seed, channel, contact): the same run gives the same outcomes."""
+class SimulatedWebhooks:
+    """The simulated provider's callbacks: a thread that reports outcomes when they are due.
 
-    def __init__(self, kind: str, *, latency: float, error_rate: float, seed: int) -> None:
+    Like a real provider's webhooks they come from outside the engine's task chains, so a
+    channel's lanes never wait for them. If the process dies, the callbacks it had not made
+    yet are lost, as a provider's can be; the supervisor closes those deliveries after
+    HERALD_OUTCOME_TIMEOUT.
+    """
+
+    def __init__(self) -> None:
+        self.due: list[tuple[float, int, str, list[dict]]] = []
+        self.ready = threading.Condition()
+        self.thread: threading.Thread | None = None
+        self.sequence = itertools.count()
+
+    def schedule(self, delay: float, kind: str, outcomes: list[dict]) -> None:
+        with self.ready:
+            entry = (time.monotonic() + delay, next(self.sequence), kind, outcomes)
+            heapq.heappush(self.due, entry)
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self.run, name="herald-simulated-webhooks", daemon=True
+                )
+                self.thread.start()
+            self.ready.notify()
+
+    def run(self) -> None:
+        from django.db import connection
+
+        from .events import ingest, simulated_report
+
+        while True:
+            with self.ready:
+                while not self.due or self.due[0][0] > time.monotonic():
+                    timeout = self.due[0][0] - time.monotonic() if self.due else 5.0
+                    if not self.ready.wait(timeout=timeout) and not self.due:
+                        connection.close()  # idle: give the connection back
+                _, _, kind, outcomes = heapq.heappop(self.due)
+            for outcome in outcomes:
+                try:
+                    ingest(simulated_report(kind, outcome))
+                except Exception:
+                    log.exception(
+                        "simulated callback for delivery %s failed", outcome["delivery_id"]
+                    )
+
+    def wait_until_idle(self, timeout: float = 10.0) -> None:
+        """Wait until every scheduled callback has been made (tests, seed data)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self.ready:
+                if not self.due:
+                    break
+            time.sleep(0.02)
+        time.sleep(0.05)  # the last one popped may still be recording
+
+
+simulated_webhooks = SimulatedWebhooks()
+
+
+class SimulatedProvider(Provider):
+    """Deterministic per (seed, channel, contact): the same run gives the same outcomes.
+
+    It behaves as a real provider does: a send takes `send_latency` seconds (an API round
+    trip) and is accepted, and the final outcome arrives `outcome_delay` seconds later
+    (calls vary around it) as a provider event, through `channels.events.ingest` as a
+    webhook would (`SimulatedWebhooks`). With no outcome delay the outcome is answered at
+    once, which is what the engine's raw throughput figure measures.
+    """
+
+    name = "simulated"
+
+    def __init__(
+        self,
+        kind: str,
+        *,
+        outcome_delay: float,
+        error_rate: float,
+        seed: int,
+        send_latency: float = 0.0,
+        webhooks: SimulatedWebhooks | None = None,
+    ) -> None:
         self.kind = kind
-        self.latency = latency
+        self.webhooks = webhooks or simulated_webhooks
+        self.latency = send_latency
+        self.outcome_delay = outcome_delay
         self.error_rate = error_rate
         self.seed = seed
         self.outcomes = list(OUTCOME_MIX[kind])
         self.cumulative = list(itertools.accumulate(OUTCOME_MIX[kind].values()))
 
-    def send(self, message: Outgoing) -> ProviderResult:
+    def send(self, message: Outgoing) -> ProviderResult | Accepted:
+        return self.send_many([message])[0]
+
+    def send_many(self, messages: list[Outgoing]) -> list[Answer]:
+        answers: list[Answer] = []
+        due: dict[float, list[dict]] = {}
+        for message in messages:
+            if self.latency:
+                time.sleep(self.latency)
+            length, result = self.fate(message)
+            if isinstance(result, BaseException) or not self.outcome_delay:
+                answers.append(result)
+                continue
+            # Events due within the same half second travel in one task.
+            delay = round(self.outcome_delay * (0.5 + length) * 2) / 2
+            due.setdefault(delay, []).append(
+                {
+                    "delivery_id": message.delivery_id,
+                    "provider_id": result.provider_id,
+                    "outcome": result.outcome,
+                    "converted": result.converted,
+                    "details": result.details,
+                }
+            )
+            interim = "" if self.kind == "ai_voice" else "sent"
+            answers.append(Accepted(provider_id=result.provider_id, outcome=interim))
+        for delay, events in due.items():
+            self.webhooks.schedule(delay, self.kind, events)
+        return answers
+
+    def fate(self, message: Outgoing) -> tuple[float, ProviderResult | ProviderError]:
+        """The call's length (0..1) and its final result, from a hash of who it reaches."""
         # Four uniform numbers from one hash: cheaper than seeding a Random per message.
         key = f"{self.seed}:{message.channel_id}:{message.contact_id}".encode()
         digest = hashlib.blake2b(key, digest_size=16).digest()
         length, error, pick, convert = (
             int.from_bytes(digest[i : i + 4]) / 2**32 for i in range(0, 16, 4)
         )
-        if self.latency:
-            # Calls vary around their typical length; texts and emails barely.
-            time.sleep(self.latency * (0.5 + length))
         if error < self.error_rate:
-            raise ProviderError(f"Simulated {self.kind} gateway error for {message.to}")
+            return length, ProviderError(f"Simulated {self.kind} gateway error for {message.to}")
         outcome = self.outcomes[bisect.bisect(self.cumulative, pick * self.cumulative[-1])]
-        converted = convert < CONVERSION.get(outcome, 0.0)
-        return ProviderResult(
-            outcome=outcome, provider_id=f"sim-{message.delivery_id}", converted=converted
+        details = {}
+        if self.kind == "ai_voice" and outcome == "answered":
+            details = {
+                "duration_seconds": round(20 + 160 * length),
+                "ended_reason": "customer-ended-call",
+                "summary": "Simulated call: the contact listened to the script.",
+            }
+        return length, ProviderResult(
+            outcome=outcome,
+            provider_id=f"sim-{message.delivery_id}",
+            converted=convert < CONVERSION.get(outcome, 0.0),
+            details=details,
         )
 
 
@@ -103,7 +257,8 @@ def simulated(kind: str) -> SimulatedProvider:
     options = settings.HERALD_SIMULATOR
     return SimulatedProvider(
         kind,
-        latency=options["latency"].get(kind, 0.0),
+        outcome_delay=options["latency"].get(kind, 0.0),
+        send_latency=options.get("send_latency", {}).get(kind, 0.0),
         error_rate=options["error_rate"],
         seed=options["seed"],
     )

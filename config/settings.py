@@ -184,8 +184,11 @@ HERALD_PROVIDERS = {
     "email": os.environ.get("HERALD_EMAIL_PROVIDER", "channels.providers.simulated"),
 }
 HERALD_SIMULATOR = {
-    # Seconds per send: a call lasts seconds, a text or an email milliseconds.
+    # Seconds from a send to its final outcome (a provider event): a call lasts seconds, a
+    # text or an email is delivered in milliseconds. 0 answers the outcome at once.
     "latency": env_kinds("HERALD_SIMULATOR_LATENCY", "ai_voice=2,sms=0.05,email=0.02"),
+    # Seconds one send call takes (a provider's API round trip).
+    "send_latency": env_kinds("HERALD_SIMULATOR_SEND_LATENCY", ""),
     "error_rate": float(os.environ.get("HERALD_SIMULATOR_ERROR_RATE", "0.01")),
     "seed": int(os.environ.get("HERALD_SIMULATOR_SEED", "7")),
 }
@@ -203,3 +206,6 @@ HERALD_ENGINE = {
     # Threads a worker uses for a slow provider (a voice channel uses max_concurrent).
     "send_threads": int(os.environ.get("HERALD_SEND_THREADS", "32")),
 }
+# Seconds an accepted delivery waits for its final provider event before the supervisor
+# closes it with its last known outcome (SPEC G4).
+HERALD_OUTCOME_TIMEOUT = env_kinds("HERALD_OUTCOME_TIMEOUT", "ai_voice=1800,sms=3600,email=3600")

@@ -4,7 +4,7 @@ import threading
 import time
 import zlib
 
-from channels.providers import Outgoing, Provider, ProviderError, ProviderResult
+from channels.providers import Accepted, Outgoing, Provider, ProviderError, ProviderResult
 
 OUTCOME = {"ai_voice": "answered", "sms": "delivered", "email": "delivered"}
 
@@ -63,3 +63,14 @@ class FlakyProvider(Provider):
         return ProviderResult(
             outcome=OUTCOME[self.kind], provider_id=f"flaky-{message.delivery_id}"
         )
+
+
+class AcceptingProvider(Provider):
+    """Accepts every message as a real provider does; outcomes come later, as events."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def send(self, message: Outgoing) -> Accepted:
+        interim = "" if self.kind == "ai_voice" else "sent"
+        return Accepted(provider_id=f"acc-{message.delivery_id}", outcome=interim)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.models import ActivityEvent, Campaign, Contact
+from channels import events
 from channels.models import AudienceMember, Channel, EngineLease
 from tests.factories import (
     CampaignFactory,
@@ -212,6 +213,7 @@ def every_kind_of_row(superuser):
     completed_campaign(superuser).archive(by=superuser)
     ImportJobFactory(contact_list=channel.campaign.contact_list)
     EngineLease.objects.create(name="supervisor", token="t", expires_at=timezone.now())
+    events.ingest(events.Report(provider="twilio", event_id="SM1:sent", provider_id="SM1"))
 
 
 CHANGELIST_QUERIES = {
@@ -225,6 +227,7 @@ CHANGELIST_QUERIES = {
     "campaigns.membership": ["", "?q=List"],
     "campaigns.importjob": ["", "?status__exact=queued"],
     "channels.enginelease": [""],
+    "channels.providerevent": ["", "?provider__exact=twilio", "?q=SM"],
 }
 
 

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.management import call_command
 
 from campaigns.models import Campaign
-from channels import dispatch
 from channels.models import Channel, Delivery
+from channels.providers import SimulatedProvider
 
 pytestmark = pytest.mark.django_db
 
@@ -45,13 +45,15 @@ def test_it_runs_an_instant_simulator_without_assigning_to_settings(monkeypatch)
     configured = copy.deepcopy(settings.HERALD_SIMULATOR)
     assert any(configured["latency"].values())
     seen = []
-    real_call = dispatch.call
+    real_send_many = SimulatedProvider.send_many
 
-    def spy(provider, message):
-        seen.append((provider.latency, copy.deepcopy(settings.HERALD_SIMULATOR)))
-        return real_call(provider, message)
+    def spy(provider, messages):
+        seen.extend(
+            (provider.outcome_delay, copy.deepcopy(settings.HERALD_SIMULATOR)) for _ in messages
+        )
+        return real_send_many(provider, messages)
 
-    monkeypatch.setattr(dispatch, "call", spy)
+    monkeypatch.setattr(SimulatedProvider, "send_many", spy)
     seed()
     assert len(seen) > 100
     assert {latency for latency, _ in seen} == {0.0}

@@ -129,7 +129,7 @@ def test_it_claims_nothing_once_paused_and_goes_on_after_resume(fast_engine):
     dispatch.record_answers(
         channel_id=channel.pk,
         kind=channel.kind,
-        answers=[(m, dispatch.call(dispatch.provider_for("sms"), m)) for m in first.to_send],
+        answers=[(m, dispatch.provider_for("sms").try_send(m)) for m in first.to_send],
     )
     channel = dispatch.run_until_idle(channel_id=channel.pk)
     assert channel.status == Channel.Status.COMPLETED
@@ -158,7 +158,7 @@ def test_it_interrupts_expired_claims_and_still_records_a_late_answer(fast_engin
     dispatch.record_answers(
         channel_id=channel.pk,
         kind=channel.kind,
-        answers=[(m, dispatch.call(dispatch.provider_for("sms"), m)) for m in late],
+        answers=[(m, dispatch.provider_for("sms").try_send(m)) for m in late],
     )
     assert counters(channel)["interrupted"] == 2
     assert counters(channel) == ledger_counters(channel)

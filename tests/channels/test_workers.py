@@ -134,7 +134,9 @@ def test_it_hands_no_new_contact_to_a_provider_after_pause_or_stop(workers, acti
 
 
 @pytest.mark.postgres
-def test_it_survives_workers_killed_mid_run(workers):
+def test_it_survives_workers_killed_mid_run(tmp_path):
+    # Placing a call takes 0.2 s, as an API round trip does: a kill lands mid-send.
+    workers = Workers(tmp_path, HERALD_SIMULATOR_SEND_LATENCY="ai_voice=0.2")
     channel = channel_on(1500, kind=Channel.Kind.AI_VOICE, max_concurrent=30, max_per_second=500)
     workers.start(2)
     channel.start()
@@ -147,7 +149,12 @@ def test_it_survives_workers_killed_mid_run(workers):
         workers.kill(workers.alive()[0])
         workers.start(1)
         time.sleep(rng.uniform(1.0, 2.5))
-    wait_for(lambda: status_of(channel) == Channel.Status.COMPLETED, timeout=120, workers=workers)
+    try:
+        wait_for(
+            lambda: status_of(channel) == Channel.Status.COMPLETED, timeout=120, workers=workers
+        )
+    finally:
+        workers.stop_all()
     assert_once_each_and_counted(channel, 1500)
     # Calls in flight on the killed workers were never re-sent: they are interrupted.
     interrupted = Delivery.objects.filter(channel=channel, state=Delivery.State.INTERRUPTED)

@@ -19,6 +19,9 @@ FAST_ENGINE_ENV = {
     "HERALD_SUPERVISOR_SECONDS": "1",
     "HERALD_SLICE_SECONDS": "0.5",
     "HERALD_BATCH_SIZE": "200",
+    # Outcomes lost with a killed worker (the simulator's report task dies with it) are
+    # closed this soon, as a real provider's missing webhook would be (SPEC G4).
+    "HERALD_OUTCOME_TIMEOUT": "ai_voice=5,sms=5,email=5",
 }
 
 

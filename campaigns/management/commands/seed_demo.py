@@ -117,7 +117,7 @@ def instant_provider(kind: str) -> Provider:
     provider = provider_for(kind)
     if isinstance(provider, SimulatedProvider):
         return SimulatedProvider(
-            kind, latency=0.0, error_rate=provider.error_rate, seed=provider.seed
+            kind, outcome_delay=0.0, error_rate=provider.error_rate, seed=provider.seed
         )
     return provider
 
@@ -230,7 +230,7 @@ class Command(BaseCommand):
         generation = Channel.objects.get(pk=channel.pk).dispatch_generation
         claim = dispatch.claim_batch(channel_id=channel.pk, generation=generation, limit=contacts)
         provider = instant_provider(channel.kind)
-        answers = [(message, dispatch.call(provider, message)) for message in claim.to_send]
+        answers = list(zip(claim.to_send, provider.send_many(claim.to_send), strict=True))
         dispatch.record_answers(channel_id=channel.pk, kind=channel.kind, answers=answers)
 
     def campaigns(self, manager, lists) -> None:

@@ -1,0 +1,222 @@
+"""Provider events: every status callback, inbound message or report, applied once.
+
+Real providers accept a message or a call at once and report its outcome later. Every such
+report (and the simulator's, which travel the same way) comes through `ingest`, which keeps
+SPEC G3:
+
+- the event is stored once, keyed by (provider, the provider's event id): a retried
+  webhook finds its row and changes nothing;
+- an outcome never moves backwards: each outcome has a rank per kind, and an event whose
+  outcome ranks below what the delivery holds is stored and ignored (a late `sent` never
+  overwrites `delivered`; a bounce after `delivered` does count);
+- the delivery and its channel's counters change in the same transaction. The channel row
+  is locked last and only for its counters, just before the commit, so a burst of events
+  for one channel queues only for that short update.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from .models import Channel, Delivery, ProviderEvent
+
+log = logging.getLogger("herald.events")
+
+# How far each outcome has got. A final outcome (rank 2 and above) settles the delivery;
+# `sent` is what a text or an email is until the provider knows more.
+RANK = {
+    "sent": 1,
+    "delivered": 2,
+    "undelivered": 2,
+    "failed": 2,
+    "answered": 2,
+    "voicemail": 2,
+    "no_answer": 2,
+    "busy": 2,
+    # A bounce can follow a delivery report (the receiving server gave up later).
+    "bounced": 3,
+}
+FINAL_RANK = 2
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a provider said, in Herald's words (each webhook view maps its payload to this)."""
+
+    provider: str
+    event_id: str
+    kind: str = ""
+    status: str = ""  # the provider's own word for it, kept for support
+    outcome: str = ""  # Herald's outcome, or "" when the event changes no outcome
+    # The provider will say nothing more (a simulated or an SMTP `sent`): close the delivery
+    # even at an outcome that is otherwise not final.
+    final: bool = False
+    provider_id: str = ""
+    delivery_id: int | None = None
+    converted: bool = False
+    error: str = ""
+    details: dict = field(default_factory=dict)
+    payload: dict = field(default_factory=dict)
+    # Set by a report that withdraws consent (a hard bounce, a complaint, Twilio's 21610):
+    # the contact is opted out of `kind`, with this as the source.
+    opt_out: str = ""
+
+
+# Called after an event is stored (consent handling registers itself here), inside the
+# event's transaction: (report, delivery or None).
+after_ingest: list[Callable[[Report, Delivery | None], None]] = []
+
+DUPLICATE = "duplicate"
+
+
+def ingest(report: Report) -> str:
+    """Store and apply one provider event; returns its `ProviderEvent.Result` or "duplicate"."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                event = ProviderEvent.objects.create(
+                    provider=report.provider,
+                    event_id=report.event_id[:200],
+                    kind=report.kind,
+                    provider_id=report.provider_id[:100],
+                    status=report.status[:40],
+                    payload=report.payload,
+                )
+        except IntegrityError:
+            return DUPLICATE
+        delivery = find_delivery(report)
+        result = ProviderEvent.Result.UNKNOWN if delivery is None else apply(delivery, report)
+        ProviderEvent.objects.filter(pk=event.pk).update(delivery=delivery, result=result)
+        for hook in after_ingest:
+            hook(report, delivery)
+    return result
+
+
+def find_delivery(report: Report) -> Delivery | None:
+    """The delivery an event is about, locked: by our id when the provider echoes it back
+    (so an event that outruns the send's answer still finds its row), else by the
+    provider's id."""
+    rows = Delivery.objects.select_for_update().select_related("channel")
+    if report.delivery_id is not None:
+        delivery = rows.filter(pk=report.delivery_id).first()
+        if (
+            delivery
+            and report.provider_id
+            and delivery.provider_id not in ("", report.provider_id)
+        ):
+            log.warning(
+                "event %s names delivery %s with another provider id", report.event_id, delivery.pk
+            )
+            return None
+        return delivery
+    if report.provider_id:
+        return rows.filter(provider_id=report.provider_id).order_by("pk").first()
+    return None
+
+
+def apply(delivery: Delivery, report: Report) -> str:
+    """Move a delivery forward by one event, and its channel's counters with it."""
+    old_state, old_outcome = delivery.state, delivery.outcome
+    changes: dict = {}
+    if report.details:
+        changes["details"] = {**delivery.details, **report.details}
+    if report.provider_id and not delivery.provider_id:
+        changes["provider_id"] = report.provider_id[:100]
+    moves = moves_forward(delivery, report)
+    if moves:
+        changes["outcome"] = report.outcome
+        if report.final or RANK[report.outcome] >= FINAL_RANK:
+            failed = report.outcome == "failed"
+            changes["state"] = Delivery.State.FAILED if failed else Delivery.State.DONE
+            changes["lease_expires_at"] = None
+            if delivery.finished_at is None or old_state in Delivery.IN_FLIGHT_STATES:
+                changes["finished_at"] = timezone.now()
+        elif old_state == Delivery.State.SENDING:
+            changes["state"] = Delivery.State.ACCEPTED
+        if report.error:
+            changes["error"] = report.error[:1000]
+    newly_converted = moves and report.converted and not delivery.converted
+    if newly_converted:
+        changes.update(converted=True, converted_at=timezone.now())
+    if not changes:
+        return ProviderEvent.Result.STALE if report.outcome else ProviderEvent.Result.NOTED
+    Delivery.objects.filter(pk=delivery.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(delivery, name, value)
+    if moves or newly_converted:
+        count_move(
+            delivery, old_state=old_state, old_outcome=old_outcome, converted=newly_converted
+        )
+    if not moves:
+        return ProviderEvent.Result.STALE if report.outcome else ProviderEvent.Result.NOTED
+    return ProviderEvent.Result.APPLIED
+
+
+def moves_forward(delivery: Delivery, report: Report) -> bool:
+    if not report.outcome or delivery.state == Delivery.State.SKIPPED:
+        return False
+    if report.outcome not in Channel.OUTCOMES[delivery.channel.kind]:
+        return False
+    new_rank, old_rank = RANK[report.outcome], RANK.get(delivery.outcome, 0)
+    if delivery.state == Delivery.State.INTERRUPTED:
+        return new_rank >= FINAL_RANK  # the truth about a claim we gave up on
+    if new_rank == old_rank and report.final:
+        return delivery.state in Delivery.IN_FLIGHT_STATES  # closes it where it stands
+    # Equal ranks: the first final outcome stands (a `delivered` never turns `undelivered`).
+    return new_rank > old_rank
+
+
+def count_move(delivery: Delivery, *, old_state: str, old_outcome: str, converted: bool) -> None:
+    """Change the channel's counters by what one delivery's move changed in the ledger."""
+    new_state, new_outcome = delivery.state, delivery.outcome
+    was_open = old_state in Delivery.IN_FLIGHT_STATES
+    is_open = new_state in Delivery.IN_FLIGHT_STATES
+    settled = was_open and not is_open
+    updates: dict = {}
+    if settled:
+        updates["in_flight"] = models.F("in_flight") - 1
+        updates["processed"] = models.F("processed") + 1
+    if old_state == Delivery.State.INTERRUPTED and new_state != old_state:
+        updates["interrupted"] = models.F("interrupted") - 1
+    if converted:
+        updates["converted"] = models.F("converted") + 1
+    with transaction.atomic():
+        # The channel row is locked here, last, for one short update just before the commit.
+        channel = (
+            Channel.objects.select_for_update().only("outcome_counts").get(pk=delivery.channel_id)
+        )
+        if old_outcome != new_outcome:
+            counts = dict(channel.outcome_counts)
+            if old_outcome:
+                counts[old_outcome] = counts.get(old_outcome, 0) - 1
+            counts[new_outcome] = counts.get(new_outcome, 0) + 1
+            updates["outcome_counts"] = counts
+        if updates:
+            Channel.objects.filter(pk=delivery.channel_id).update(**updates)
+    if settled:
+        from .dispatch import complete_if_done
+
+        channel_id = delivery.channel_id
+        transaction.on_commit(lambda: complete_if_done(channel_id=channel_id))
+
+
+def simulated_report(kind: str, outcome: dict) -> Report:
+    """The simulated provider's final event for one delivery."""
+    return Report(
+        provider="simulated",
+        event_id=f"{outcome['provider_id']}:{outcome['outcome']}",
+        kind=kind,
+        status=outcome["outcome"],
+        outcome=outcome["outcome"],
+        final=True,
+        provider_id=outcome["provider_id"],
+        delivery_id=outcome["delivery_id"],
+        converted=outcome["converted"],
+        details=outcome.get("details") or {},
+        payload=outcome,
+    )
