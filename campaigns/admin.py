@@ -3,7 +3,15 @@ from django.contrib import admin
 from channels.admin import COUNTERS, transition_action
 from channels.models import Channel
 
-from .models import ActivityEvent, Campaign, Contact, ContactList, ImportJob, Membership
+from .models import (
+    ActivityEvent,
+    Campaign,
+    ConsentChange,
+    Contact,
+    ContactList,
+    ImportJob,
+    Membership,
+)
 
 
 class ChannelInline(admin.TabularInline):
@@ -86,11 +94,26 @@ class ContactListAdmin(admin.ModelAdmin):
     readonly_fields = ("size", "created_at")
 
 
+class ConsentChangeInline(admin.TabularInline):
+    model = ConsentChange
+    fields = ("created_at", "kind", "opted_out", "source", "detail", "actor")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
     list_display = ("name", "phone", "email", *Contact.OPT_OUT_FIELDS.values())
     list_filter = tuple(Contact.OPT_OUT_FIELDS.values())
     search_fields = ("name", "phone", "email")
+    # Consent changes only through Contact.set_consent (the contact page, replies, bounces),
+    # which writes each one to the contact's history.
+    readonly_fields = tuple(Contact.OPT_OUT_FIELDS.values())
+    inlines = [ConsentChangeInline]
 
     def delete_model(self, request, obj):
         self.delete_queryset(request, Contact.objects.filter(pk=obj.pk))
@@ -159,3 +182,17 @@ class ImportJobAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
     list_select_related = ("contact_list",)
     search_fields = ("original_name", "contact_list__name")
+
+
+@admin.register(ConsentChange)
+class ConsentChangeAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "contact", "kind", "opted_out", "source")
+    list_filter = ("kind", "opted_out", "source")
+    search_fields = ("contact__name", "contact__email", "contact__phone")
+    raw_id_fields = ("contact", "actor")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

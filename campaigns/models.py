@@ -9,6 +9,7 @@ from channels.models import AlreadyDone, Channel, InvalidTransition, status_brea
 
 # Contacts, lists, memberships and imports are the contacts package's; they stay importable
 # from here, where SPEC section 7 names them.
+from .contacts.models import ConsentChange as ConsentChange
 from .contacts.models import Contact as Contact
 from .contacts.models import ContactList
 from .contacts.models import ImportJob as ImportJob

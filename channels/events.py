@@ -17,7 +17,6 @@ SPEC G3:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, models, transaction
@@ -63,13 +62,9 @@ class Report:
     details: dict = field(default_factory=dict)
     payload: dict = field(default_factory=dict)
     # Set by a report that withdraws consent (a hard bounce, a complaint, Twilio's 21610):
-    # the contact is opted out of `kind`, with this as the source.
+    # the contact is opted out of the channel's kind, with this `ConsentChange.Source`.
     opt_out: str = ""
 
-
-# Called after an event is stored (consent handling registers itself here), inside the
-# event's transaction: (report, delivery or None).
-after_ingest: list[Callable[[Report, Delivery | None], None]] = []
 
 DUPLICATE = "duplicate"
 
@@ -92,8 +87,13 @@ def ingest(report: Report) -> str:
         delivery = find_delivery(report)
         result = ProviderEvent.Result.UNKNOWN if delivery is None else apply(delivery, report)
         ProviderEvent.objects.filter(pk=event.pk).update(delivery=delivery, result=result)
-        for hook in after_ingest:
-            hook(report, delivery)
+        if report.opt_out and delivery is not None:
+            delivery.contact.set_consent(
+                delivery.channel.kind,
+                opted_out=True,
+                source=report.opt_out,
+                detail=report.error or report.status,
+            )
     return result
 
 
@@ -101,7 +101,7 @@ def find_delivery(report: Report) -> Delivery | None:
     """The delivery an event is about, locked: by our id when the provider echoes it back
     (so an event that outruns the send's answer still finds its row), else by the
     provider's id."""
-    rows = Delivery.objects.select_for_update().select_related("channel")
+    rows = Delivery.objects.select_for_update(of=("self",)).select_related("channel", "contact")
     if report.delivery_id is not None:
         delivery = rows.filter(pk=report.delivery_id).first()
         if (

@@ -177,12 +177,16 @@ def env_kinds(name: str, default: str) -> dict[str, float]:
     return {kind.strip(): float(value) for kind, value in pairs}
 
 
-# Providers per channel kind: a dotted path to a Provider class or a factory taking the kind.
+# Providers per channel kind (SPEC 4a): `simulated`, `smtp`, `anymail`, `twilio`, `vapi`, or
+# a dotted path to a Provider class or a factory taking the kind.
 HERALD_PROVIDERS = {
-    "ai_voice": os.environ.get("HERALD_VOICE_PROVIDER", "channels.providers.simulated"),
-    "sms": os.environ.get("HERALD_SMS_PROVIDER", "channels.providers.simulated"),
-    "email": os.environ.get("HERALD_EMAIL_PROVIDER", "channels.providers.simulated"),
+    "ai_voice": os.environ.get("HERALD_VOICE_PROVIDER", "simulated"),
+    "sms": os.environ.get("HERALD_SMS_PROVIDER", "simulated"),
+    "email": os.environ.get("HERALD_EMAIL_PROVIDER", "simulated"),
 }
+# The address providers reach Herald at (webhooks, unsubscribe links): behind a TLS proxy,
+# the public https:// address, so that signatures are checked against what the provider saw.
+HERALD_PUBLIC_URL = os.environ.get("HERALD_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 HERALD_SIMULATOR = {
     # Seconds from a send to its final outcome (a provider event): a call lasts seconds, a
     # text or an email is delivered in milliseconds. 0 answers the outcome at once.

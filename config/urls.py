@@ -24,4 +24,5 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("channels/", include("channels.urls")),
     path("contacts/", include("campaigns.contacts.urls")),
+    path("webhooks/", include("channels.webhooks.urls")),
 ]

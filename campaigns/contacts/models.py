@@ -72,6 +72,30 @@ class Contact(models.Model):
     def opt_out_field(cls, kind: str) -> str:
         return cls.OPT_OUT_FIELDS[kind]
 
+    def set_consent(
+        self, kind: str, *, opted_out: bool, source: str, detail: str = "", by=None
+    ) -> bool:
+        """Opt this contact out of (or back in to) one kind, written to its history.
+
+        Returns whether anything changed: a second STOP, or a bounce for a contact already
+        opted out, writes nothing. The conditional update makes two at once change it once.
+        """
+        field = self.opt_out_field(kind)
+        changed = Contact.objects.filter(pk=self.pk, **{field: not opted_out}).update(
+            **{field: opted_out}
+        )
+        setattr(self, field, opted_out)
+        if changed:
+            ConsentChange.objects.create(
+                contact=self,
+                kind=kind,
+                opted_out=opted_out,
+                source=source,
+                detail=detail[:300],
+                actor=by if getattr(by, "is_authenticated", False) else None,
+            )
+        return bool(changed)
+
     def clean_fields(self, exclude=None) -> None:
         # clean() normalises and checks the two addresses; the field validators would judge
         # the raw text instead, refusing " ana@example.com " and giving a bad address two
@@ -271,3 +295,32 @@ class ImportJob(models.Model):
         if not self.size_bytes:
             return 0
         return min(99, self.offset_bytes * 100 // self.size_bytes)
+
+
+class ConsentChange(models.Model):
+    """One opt-out or opt-in of a contact, with where it came from (SPEC 4a, consent)."""
+
+    class Source(models.TextChoices):
+        MANAGER = "manager", "Changed on the contact page"
+        INBOUND_SMS = "inbound_sms", "Replied by SMS"
+        UNSUBSCRIBE_LINK = "unsubscribe_link", "Unsubscribe link in an email"
+        HARD_BOUNCE = "hard_bounce", "Email bounced permanently"
+        COMPLAINT = "complaint", "Marked an email as spam"
+        PROVIDER_REFUSAL = "provider_refusal", "Provider refused: recipient unsubscribed"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consent_changes")
+    kind = models.CharField(max_length=16, choices=Channel.Kind)
+    opted_out = models.BooleanField()
+    source = models.CharField(max_length=20, choices=Source)
+    detail = models.CharField(max_length=300, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        verb = "opted out of" if self.opted_out else "opted in to"
+        return f"{self.contact} {verb} {self.get_kind_display()} ({self.get_source_display()})"

@@ -21,7 +21,7 @@ from channels.models import Delivery
 from . import importing
 from .forms import ContactForm, ContactListForm, ImportForm, NewListImportForm, OptOutForm
 from .importing.rows import opt_out_words
-from .models import Contact, ContactList, ImportJob, Membership
+from .models import ConsentChange, Contact, ContactList, ImportJob, Membership
 
 PAGE_SIZE = 50
 
@@ -351,7 +351,13 @@ def contact_opt_out(request: HttpRequest, pk: int) -> HttpResponse:
     form = OptOutForm(request.POST, instance=contact)
     if not form.is_valid():  # checkboxes cannot be invalid; kept for the form contract
         return _contact_page(request, contact, status=400)
-    form.save()
+    for kind, field in Contact.OPT_OUT_FIELDS.items():
+        contact.set_consent(
+            kind,
+            opted_out=form.cleaned_data[field],
+            source=ConsentChange.Source.MANAGER,
+            by=request.user,
+        )
     kinds = opt_out_words(contact)
     messages.success(
         request, f"Opted out of: {kinds}." if kinds else "Opted in to calls, SMS and email."

@@ -206,7 +206,7 @@ def every_kind_of_row(superuser):
     channel.start(by=superuser)
     contact = channel.campaign.contact_list.contacts.first()
     DeliveryFactory(channel=channel, contact=contact)
-    Contact.objects.filter(pk=contact.pk).update(opted_out_sms=True)
+    contact.set_consent("sms", opted_out=True, source="manager", by=superuser)
     AudienceMember.objects.create(
         channel=ChannelFactory(campaign=channel.campaign), contact=contact
     )
@@ -228,6 +228,7 @@ CHANGELIST_QUERIES = {
     "campaigns.importjob": ["", "?status__exact=queued"],
     "channels.enginelease": [""],
     "channels.providerevent": ["", "?provider__exact=twilio", "?q=SM"],
+    "campaigns.consentchange": ["", "?kind__exact=sms", "?source__exact=manager"],
 }
 
 

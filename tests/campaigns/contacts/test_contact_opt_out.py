@@ -24,6 +24,14 @@ def test_it_opts_a_contact_out_per_kind(manager_client):
         True,
         True,
     )
+    history = contact.consent_changes.order_by("kind")
+    assert [(c.kind, c.opted_out, c.source, c.actor) for c in history] == [
+        ("email", True, "manager", response.wsgi_request.user),
+        ("sms", True, "manager", response.wsgi_request.user),
+    ]
+    # Posting the same choices again changes nothing and writes nothing.
+    manager_client.post(opt_out_url(contact), {"opted_out_sms": "on", "opted_out_email": "on"})
+    assert contact.consent_changes.count() == 2
 
 
 def test_it_opts_a_contact_back_in(manager_client):

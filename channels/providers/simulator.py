@@ -1,13 +1,6 @@
-"""Providers hand one message to the outside world and say what happened.
-
-One provider class per channel kind, chosen in settings (`HERALD_PROVIDERS`). A provider
-answers a send with a final `ProviderResult`, or with `Accepted` (the provider took it and
-gave its id; the outcome comes later, as a provider event through
-`channels.events.ingest`), or raises; the dispatcher turns an exception into a `failed`
-delivery with the error text, so a broken provider can neither kill a worker nor stall a
-channel. The default is `SimulatedProvider`: realistic outcome mixes per kind, a latency
-per kind, an error rate and a seed, so a fresh install shows real progress, its outcomes
-arriving through the same event path as a real provider's.
+"""The simulated provider: realistic outcome mixes per kind, a delay per kind, an error rate
+and a seed, so a fresh install shows real progress, its outcomes arriving through the same
+event path as a real provider's.
 """
 
 from __future__ import annotations
@@ -19,74 +12,13 @@ import itertools
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
-from functools import cache
 
 from django.conf import settings
-from django.utils.module_loading import import_string
 
-from .models import Delivery
+from ..models import Delivery
+from .base import Accepted, Answer, Outgoing, Provider, ProviderError, ProviderResult
 
 log = logging.getLogger("herald.providers")
-
-
-class ProviderError(Exception):
-    """The provider could not take the message (network error, refused number, ...)."""
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    delivery_id: int
-    channel_id: int
-    contact_id: int
-    kind: str
-    to: str
-    content: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ProviderResult:
-    """A final answer: the outcome is known now."""
-
-    outcome: str
-    provider_id: str = ""
-    converted: bool = False
-    details: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Accepted:
-    """The provider took the message; its final outcome arrives later as an event.
-
-    `outcome` is what is known already (`sent` for a text or an email the provider took;
-    nothing for a call just queued).
-    """
-
-    provider_id: str
-    outcome: str = ""
-    details: dict = field(default_factory=dict)
-
-
-Answer = ProviderResult | Accepted | BaseException
-
-
-class Provider:
-    kind: str = ""
-    #: Seconds a typical send takes; the dispatcher runs slow providers concurrently.
-    latency: float = 0.0
-
-    def send(self, message: Outgoing) -> ProviderResult | Accepted:
-        raise NotImplementedError
-
-    def send_many(self, messages: list[Outgoing]) -> list[Answer]:
-        """Send a batch; a provider that can share a connection overrides this."""
-        return [self.try_send(message) for message in messages]
-
-    def try_send(self, message: Outgoing) -> Answer:
-        try:
-            return self.send(message)
-        except Exception as exc:  # any provider failure is a failed delivery, never a dead worker
-            return exc
 
 
 # Outcome mixes seen on real outreach runs, as weights.
@@ -177,6 +109,7 @@ class SimulatedProvider(Provider):
     """
 
     name = "simulated"
+    webhook_urls = ()
 
     def __init__(
         self,
@@ -262,15 +195,3 @@ def simulated(kind: str) -> SimulatedProvider:
         error_rate=options["error_rate"],
         seed=options["seed"],
     )
-
-
-@cache
-def provider_for(kind: str) -> Provider:
-    """The configured provider of a kind: a class path, or a factory taking the kind."""
-    target = import_string(settings.HERALD_PROVIDERS[kind])
-    return target(kind) if not isinstance(target, Provider) else target
-
-
-def reset_providers() -> None:
-    """Forget configured providers (tests that change HERALD_PROVIDERS call this)."""
-    provider_for.cache_clear()
