@@ -67,7 +67,7 @@ class SimulatedWebhooks:
     def run(self) -> None:
         from django.db import connection
 
-        from .events import ingest, simulated_report
+        from ..events import ingest, simulated_report
 
         while True:
             with self.ready:

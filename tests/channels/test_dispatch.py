@@ -14,9 +14,10 @@ pytestmark = pytest.mark.django_db
 def ledger_counters(channel: Channel) -> dict:
     deliveries = Delivery.objects.filter(channel=channel)
     outcomes = dict(deliveries.exclude(outcome="").values_list("outcome").annotate(n=Count("id")))
+    in_flight = [Delivery.State.SENDING, Delivery.State.ACCEPTED]
     return {
-        "processed": deliveries.exclude(state=Delivery.State.SENDING).count(),
-        "in_flight": deliveries.filter(state=Delivery.State.SENDING).count(),
+        "processed": deliveries.exclude(state__in=in_flight).count(),
+        "in_flight": deliveries.filter(state__in=in_flight).count(),
         "skipped": deliveries.filter(state=Delivery.State.SKIPPED).count(),
         "interrupted": deliveries.filter(state=Delivery.State.INTERRUPTED).count(),
         "converted": deliveries.filter(converted=True).count(),

@@ -232,3 +232,26 @@ def test_the_simulator_accepts_and_reports_through_the_event_path(
     expected = sorted(provider.fate(message)[1].outcome for message in claim.to_send)
     assert sorted(Delivery.objects.values_list("outcome", flat=True)) == expected
     assert counters(channel) == ledger_counters(channel)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_simulators_callbacks_complete_a_channel_from_their_own_thread(settings):
+    from channels.providers import reset_providers, simulated_webhooks
+
+    settings.HERALD_SIMULATOR = {
+        **settings.HERALD_SIMULATOR,
+        "latency": {"sms": 0.2},
+        "error_rate": 0.0,
+    }
+    reset_providers()
+    try:
+        channel = accepted_channel(size=20)
+        assert channel.status == Channel.Status.RUNNING
+        assert Delivery.objects.filter(channel=channel, state="accepted").exists()
+        simulated_webhooks.wait_until_idle()
+        channel.refresh_from_db()
+    finally:
+        reset_providers()
+    assert channel.status == Channel.Status.COMPLETED
+    assert counters(channel) == ledger_counters(channel)
+    assert ProviderEvent.objects.filter(provider="simulated").count() == 20

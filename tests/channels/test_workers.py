@@ -117,9 +117,13 @@ def test_it_hands_no_new_contact_to_a_provider_after_pause_or_stop(workers, acti
     claimed = Delivery.objects.filter(channel=channel).count()
     time.sleep(2.5)
     assert Delivery.objects.filter(channel=channel).count() == claimed
-    # In-flight calls finished and were recorded.
+    # In-flight calls finished (their outcomes came in) and were recorded.
     wait_for(
-        lambda: not Delivery.objects.filter(channel=channel, state="sending").exists(),
+        lambda: (
+            not Delivery.objects.filter(
+                channel=channel, state__in=[Delivery.State.SENDING, Delivery.State.ACCEPTED]
+            ).exists()
+        ),
         timeout=10,
         workers=workers,
     )
