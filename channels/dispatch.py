@@ -49,7 +49,15 @@ from .models import (
     InvalidTransition,
     render_template,
 )
-from .providers import Accepted, Answer, Outgoing, Provider, ProviderResult, provider_for
+from .providers import (
+    Accepted,
+    Answer,
+    Outgoing,
+    Provider,
+    ProviderResult,
+    RateLimited,
+    provider_for,
+)
 
 log = logging.getLogger("herald.dispatch")
 
@@ -242,7 +250,10 @@ def claim_batch(*, channel_id: int, generation: int, limit: int, lane: int = 0) 
         recent, oldest = recent_claims(channel_id, now=now)
         room = min(limit, channel.max_per_second - recent)
         retry_in = (oldest + PACING_WINDOW - now).total_seconds() if oldest else 0.0
-        if channel.kind == Channel.Kind.AI_VOICE and channel.in_flight >= channel.max_concurrent:
+        if channel.throttled_until and channel.throttled_until > now:
+            room = 0  # the provider said 429: wait it out
+            retry_in = max(retry_in, (channel.throttled_until - now).total_seconds())
+        elif channel.kind == Channel.Kind.AI_VOICE and channel.in_flight >= channel.max_concurrent:
             room = 0
             retry_in = max(retry_in, CALL_POLL)  # room comes when a call ends
         elif channel.kind == Channel.Kind.AI_VOICE:
@@ -422,6 +433,40 @@ def record_answers(*, channel_id: int, kind: str, answers: list[tuple[Outgoing, 
             outcome_counts=counts,
         )
     store_details(answers)
+    if any(isinstance(answer, RateLimited) for _, answer in answers):
+        pause = timedelta(seconds=option("rate_limit_pause"))
+        Channel.objects.filter(pk=channel_id).update(throttled_until=timezone.now() + pause)
+        log.warning("channel %s: the provider answered 429; no send for %s", channel_id, pause)
+    if any(row[1] == Delivery.State.FAILED for row in rows):
+        pause_if_failing(channel_id=channel_id)
+
+
+def pause_if_failing(*, channel_id: int) -> bool:
+    """Pause a channel whose provider failed more than the threshold of its recent sends.
+
+    Instead of burning through the list with a broken provider (a revoked key, a suspended
+    account), the channel stops itself and says why; the manager resumes it once fixed.
+    """
+    threshold, window = option("error_threshold"), option("error_window")
+    recent = list(
+        Delivery.objects.filter(channel_id=channel_id)
+        .exclude(state=Delivery.State.SKIPPED)
+        .order_by("-created_at", "-pk")
+        .values_list("state", "error")[:window]
+    )
+    failed = [error for state, error in recent if state == Delivery.State.FAILED]
+    if not threshold or len(recent) < window or len(failed) <= threshold * len(recent):
+        return False
+    reason = (
+        f"Paused by Herald: {len(failed)} of the last {len(recent)} sends failed at the "
+        f"provider. Last error: {failed[0][:150]}"
+    )
+    try:
+        Channel.objects.get(pk=channel_id).pause(reason=reason)
+    except InvalidTransition:
+        return False  # paused, stopped or completed meanwhile
+    log.warning("channel %s: %s", channel_id, reason)
+    return True
 
 
 def settle_late_answers(channel_id: int, rows: list[tuple], *, now, outcome_due) -> None:

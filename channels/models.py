@@ -132,6 +132,11 @@ class Channel(models.Model):
     # the audience; the ledger and its unique constraint decide who has been contacted.
     claim_cursor = models.BigIntegerField(default=0, editable=False)
     dispatch_generation = models.PositiveIntegerField(default=0, editable=False)
+    # Set when the provider answered 429: no claim before this instant (the channel slows
+    # down by itself instead of burning through its list with refusals).
+    throttled_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Why Herald paused the channel by itself (its provider failing), shown on its card.
+    pause_reason = models.CharField(max_length=300, blank=True, editable=False)
     # Lane number -> when that task chain last claimed (epoch seconds), for the supervisor.
     lane_heartbeats = models.JSONField(default=dict, blank=True, editable=False)
 
@@ -268,7 +273,7 @@ class Channel(models.Model):
         }
         return f"A {status.label.lower()} channel cannot be {verbs[action]}."
 
-    def _transition(self, action: str, *, by=None) -> None:
+    def _transition(self, action: str, *, by=None, reason: str = "") -> None:
         from campaigns.models import ActivityEvent, Campaign, ContactList
 
         allowed, target = self.TRANSITIONS[action]
@@ -295,8 +300,10 @@ class Channel(models.Model):
                     changes["audience_size"] = audience_list.size
             elif action == "pause":
                 changes["paused_at"] = now
+                changes["pause_reason"] = reason
             elif action == "resume":
                 changes["paused_at"] = None
+                changes["pause_reason"] = ""
             elif action in ("stop", "complete"):
                 changes["finished_at"] = now
             from_status = locked.status
@@ -312,11 +319,16 @@ class Channel(models.Model):
                 channel=locked,
                 from_status=from_status,
                 to_status=target,
-                message=(
-                    f"Campaign {Campaign.Status(before).label} → "
-                    f"{Campaign.Status(campaign.status).label}"
-                    if before != campaign.status
-                    else ""
+                message=" ".join(
+                    part
+                    for part in (
+                        reason,
+                        f"Campaign {Campaign.Status(before).label} → "
+                        f"{Campaign.Status(campaign.status).label}"
+                        if before != campaign.status
+                        else "",
+                    )
+                    if part
                 ),
             )
             if target == self.Status.RUNNING:
@@ -334,14 +346,16 @@ class Channel(models.Model):
             "finished_at",
             "audience_cutoff",
             "audience_size",
+            "pause_reason",
         ):
             setattr(self, field, getattr(other, field))
 
     def start(self, *, by=None) -> None:
         self._transition("start", by=by)
 
-    def pause(self, *, by=None) -> None:
-        self._transition("pause", by=by)
+    def pause(self, *, by=None, reason: str = "") -> None:
+        """`reason`: why Herald itself paused it (a failing provider), for its card and log."""
+        self._transition("pause", by=by, reason=reason)
 
     def resume(self, *, by=None) -> None:
         self._transition("resume", by=by)

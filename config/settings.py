@@ -209,6 +209,12 @@ HERALD_ENGINE = {
     "supervisor_seconds": float(os.environ.get("HERALD_SUPERVISOR_SECONDS", "5")),
     # Threads a worker uses for a slow provider (a voice channel uses max_concurrent).
     "send_threads": int(os.environ.get("HERALD_SEND_THREADS", "32")),
+    # A provider that answers 429 gets no new send from that channel for this long.
+    "rate_limit_pause": float(os.environ.get("HERALD_RATE_LIMIT_PAUSE", "5")),
+    # A channel pauses itself when more than this share of its last `error_window` sends
+    # failed at the provider (listmonk's error threshold); 0 turns it off.
+    "error_threshold": float(os.environ.get("HERALD_ERROR_THRESHOLD", "0.5")),
+    "error_window": int(os.environ.get("HERALD_ERROR_WINDOW", "50")),
 }
 # Seconds an accepted delivery waits for its final provider event before the supervisor
 # closes it with its last known outcome (SPEC G4).

@@ -4,7 +4,14 @@ import threading
 import time
 import zlib
 
-from channels.providers import Accepted, Outgoing, Provider, ProviderError, ProviderResult
+from channels.providers import (
+    Accepted,
+    Outgoing,
+    Provider,
+    ProviderError,
+    ProviderResult,
+    RateLimited,
+)
 
 OUTCOME = {"ai_voice": "answered", "sms": "delivered", "email": "delivered"}
 
@@ -74,3 +81,23 @@ class AcceptingProvider(Provider):
     def send(self, message: Outgoing) -> Accepted:
         interim = "" if self.kind == "ai_voice" else "sent"
         return Accepted(provider_id=f"acc-{message.delivery_id}", outcome=interim)
+
+
+class BrokenProvider(Provider):
+    """Refuses everything, as a provider with a revoked key does."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def send(self, message: Outgoing) -> ProviderResult:
+        raise ProviderError("401 Unauthorized: authenticate with a valid API key")
+
+
+class RateLimitingProvider(Provider):
+    """Answers 429 to every message."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def send(self, message: Outgoing) -> ProviderResult:
+        raise RateLimited("429 Too Many Requests")
