@@ -16,7 +16,12 @@ from campaigns.models import ContactList
 
 from .analytics import analytics_figures
 from .data import insert_contacts
-from .engine import control_figures, dispatch_figures, voice_concurrency_figure
+from .engine import (
+    control_figures,
+    dispatch_figures,
+    first_contact_figure,
+    voice_concurrency_figure,
+)
 from .importing import import_figures
 from .pages import campaign_list_figures, live_partial_figures
 from .processes import ROOT, bench_env, manage
@@ -94,6 +99,7 @@ def figures_inside(vendor: str, sizes: Sizes) -> list[dict]:
     contact_list = ContactList.objects.create(name="bench audience")
     insert_contacts(contact_list, sizes.contacts)
     rows = dispatch_figures(contact_list, vendor=vendor)
+    rows.append(first_contact_figure(contact_list, vendor=vendor))
     if vendor == "postgresql":
         rows.append(voice_concurrency_figure(contact_list))
         big_list = ContactList.objects.create(name="bench million")
