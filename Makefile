@@ -11,7 +11,7 @@ PORT ?= 8000
 # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
 PYTEST = $(PY) -m pytest $(PYTEST_ARGS) $(1); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
-.PHONY: install run test test-sqlite test-postgres test-browser bench lint format clean
+.PHONY: install run serve test test-sqlite test-postgres test-browser bench lint format clean
 
 $(PY):
 	@test -n "$(BASE_PYTHON)" || { echo "Python 3.13 not found: install it (pyenv install 3.13) or set BASE_PYTHON."; exit 1; }
@@ -34,6 +34,21 @@ run: install
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(PY) manage.py db_worker --interval 0.2 & \
 	  $(PY) manage.py runserver $(HOST):$(PORT) & \
+	  wait
+
+# Production-style: gunicorn with WEB_PROCESSES web processes, WORKERS db_worker processes,
+# DEBUG off. Needs SECRET_KEY and ALLOWED_HOSTS (Herald refuses to start without them).
+WEB_PROCESSES ?= 2
+WORKERS ?= 2
+serve: install
+	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY (a long random value)."; exit 1; }
+	@test -n "$$ALLOWED_HOSTS" || { echo "make serve: set ALLOWED_HOSTS (e.g. herald.example.com)."; exit 1; }
+	DEBUG=0 $(PY) manage.py migrate --noinput -v0
+	DEBUG=0 $(PY) manage.py collectstatic --noinput -v0
+	@echo "  Herald (production settings) at http://$(HOST):$(PORT)/ with $(WEB_PROCESSES) web processes and $(WORKERS) workers. Ctrl-C stops everything."
+	@trap 'kill 0' EXIT INT TERM; \
+	  for i in $$(seq $(WORKERS)); do DEBUG=0 $(PY) manage.py db_worker --no-reload --interval 0.2 & done; \
+	  DEBUG=0 $(BIN)/gunicorn config.wsgi --workers $(WEB_PROCESSES) --bind $(HOST):$(PORT) --access-logfile - & \
 	  wait
 
 lint: install
