@@ -200,7 +200,7 @@ HERALD_ENGINE = {
     # Contacts claimed per transaction.
     "batch_size": int(os.environ.get("HERALD_BATCH_SIZE", "1000")),
     # How long one task works on a channel before it yields the worker to other channels.
-    "slice_seconds": float(os.environ.get("HERALD_SLICE_SECONDS", "2")),
+    "slice_seconds": float(os.environ.get("HERALD_SLICE_SECONDS", "1")),
     # Parallel task chains per running channel (so several workers can share one channel).
     "lanes": int(os.environ.get("HERALD_LANES", "2")),
     # A claim not answered within this many seconds is `interrupted` (its worker died).
