@@ -9,9 +9,10 @@ SPEC G3:
 - an outcome never moves backwards: each outcome has a rank per kind, and an event whose
   outcome ranks below what the delivery holds is stored and ignored (a late `sent` never
   overwrites `delivered`; a bounce after `delivered` does count);
-- the delivery and its channel's counters change in the same transaction. The channel row
-  is locked last and only for its counters, just before the commit, so a burst of events
-  for one channel queues only for that short update.
+- the delivery and its channel's counters change in the same transaction, under the
+  channel's row lock. Every path that changes a channel's deliveries (claims, answers,
+  sweeps, conversions, events) takes that lock first and then the rows, so none of them
+  deadlock; an event holds it for three short statements.
 """
 
 from __future__ import annotations
@@ -85,7 +86,14 @@ def ingest(report: Report) -> str:
         except IntegrityError:
             return DUPLICATE
         delivery = find_delivery(report)
-        result = ProviderEvent.Result.UNKNOWN if delivery is None else apply(delivery, report)
+        if delivery is None:
+            result = ProviderEvent.Result.UNKNOWN
+        else:
+            channel = Channel.objects.select_for_update().get(pk=delivery.channel_id)
+            # Read again under the lock: the engine may have answered it meanwhile.
+            delivery = Delivery.objects.select_related("contact").get(pk=delivery.pk)
+            delivery.channel = channel
+            result = apply(delivery, report)
         ProviderEvent.objects.filter(pk=event.pk).update(delivery=delivery, result=result)
         if report.opt_out and delivery is not None:
             delivery.contact.set_consent(
@@ -98,10 +106,9 @@ def ingest(report: Report) -> str:
 
 
 def find_delivery(report: Report) -> Delivery | None:
-    """The delivery an event is about, locked: by our id when the provider echoes it back
-    (so an event that outruns the send's answer still finds its row), else by the
-    provider's id."""
-    rows = Delivery.objects.select_for_update(of=("self",)).select_related("channel", "contact")
+    """The delivery an event is about: by our id when the provider echoes it back (so an
+    event that outruns the send's answer still finds its row), else by the provider's id."""
+    rows = Delivery.objects.only("pk", "channel_id", "provider_id")
     if report.delivery_id is not None:
         delivery = rows.filter(pk=report.delivery_id).first()
         if (
@@ -185,19 +192,18 @@ def count_move(delivery: Delivery, *, old_state: str, old_outcome: str, converte
         updates["interrupted"] = models.F("interrupted") - 1
     if converted:
         updates["converted"] = models.F("converted") + 1
-    with transaction.atomic():
-        # The channel row is locked here, last, for one short update just before the commit.
-        channel = (
-            Channel.objects.select_for_update().only("outcome_counts").get(pk=delivery.channel_id)
-        )
-        if old_outcome != new_outcome:
-            counts = dict(channel.outcome_counts)
-            if old_outcome:
-                counts[old_outcome] = counts.get(old_outcome, 0) - 1
-            counts[new_outcome] = counts.get(new_outcome, 0) + 1
-            updates["outcome_counts"] = counts
-        if updates:
-            Channel.objects.filter(pk=delivery.channel_id).update(**updates)
+    # The caller holds the channel's row lock.
+    channel = delivery.channel
+    if old_outcome != new_outcome:
+        counts = dict(channel.outcome_counts)
+        if old_outcome:
+            counts[old_outcome] = counts.get(old_outcome, 0) - 1
+            if not counts[old_outcome]:
+                del counts[old_outcome]
+        counts[new_outcome] = counts.get(new_outcome, 0) + 1
+        updates["outcome_counts"] = channel.outcome_counts = counts
+    if updates:
+        Channel.objects.filter(pk=delivery.channel_id).update(**updates)
     if settled:
         from .dispatch import complete_if_done
 
