@@ -16,6 +16,10 @@ class ProviderError(Exception):
     """The provider could not take the message (network error, refused number, ...)."""
 
 
+class RateLimited(ProviderError):
+    """The provider asked us to slow down (HTTP 429)."""
+
+
 @dataclass(frozen=True)
 class Outgoing:
     delivery_id: int
