@@ -144,10 +144,15 @@ def call_details(message: dict, reason: str) -> dict:
         "ended_reason": reason,
         "transcript": artifact.get("transcript") or message.get("transcript"),
         "summary": analysis.get("summary") or message.get("summary"),
-        "recording_url": artifact.get("recordingUrl") or message.get("recordingUrl"),
+        "recording_url": web_link(artifact.get("recordingUrl") or message.get("recordingUrl")),
         "success_evaluation": analysis.get("successEvaluation"),
     }
     return {key: value for key, value in details.items() if value not in (None, "")}
+
+
+def web_link(url) -> str | None:
+    """Only an https:// link is kept: the contact page shows it as a link."""
+    return url if isinstance(url, str) and url.startswith("https://") else None
 
 
 def duration(message: dict) -> float | None:

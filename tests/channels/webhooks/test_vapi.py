@@ -251,3 +251,41 @@ def test_a_channel_calls_its_audience_never_more_than_max_concurrent_at_once(
     assert counters(channel) == ledger_counters(channel)
     sent_to = [body["customer"]["number"] for body in fake_vapi.calls.values()]
     assert len(set(sent_to)) == 5
+
+
+def test_the_contacts_history_shows_the_call(client, viewer, fake_vapi):
+    channel = calling_channel()
+    call_id = only_call(fake_vapi)
+    fake_vapi.end(client, call_id, "customer-ended-call", durationSeconds=95)
+    delivery = Delivery.objects.get(channel=channel)
+    client.force_login(viewer)
+
+    page = client.get(delivery.contact.get_absolute_url()).content.decode()
+
+    assert "They asked for a brochure." in page
+    assert "95 s" in page
+    assert "ended: customer-ended-call" in page
+    assert (
+        f'<a href="https://storage.vapi.ai/{call_id}-mono.wav" rel="noopener noreferrer"' in page
+    )
+    assert "<summary>Transcript</summary>" in page
+    assert "AI: Hello Ada, this is Herald calling." in page
+
+
+def test_the_history_escapes_what_the_call_reported(client, viewer, fake_vapi):
+    channel = calling_channel()
+    call_id = only_call(fake_vapi)
+    fields = {
+        "artifact": {"transcript": "<script>alert(1)</script>", "recordingUrl": "javascript:x"},
+        "analysis": {"summary": "<img src=x onerror=alert(1)>"},
+    }
+    fake_vapi.end(client, call_id, "customer-ended-call", **fields)
+    delivery = Delivery.objects.get(channel=channel)
+    client.force_login(viewer)
+
+    page = client.get(delivery.contact.get_absolute_url()).content.decode()
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "javascript:x" not in page
+    assert delivery.details.get("recording_url") is None
