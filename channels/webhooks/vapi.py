@@ -57,10 +57,12 @@ def vapi(request: HttpRequest) -> HttpResponse:
     given = request.headers.get("X-Vapi-Secret", "")
     if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
         return HttpResponse("Wrong or missing X-Vapi-Secret.", status=403)
-    if int(request.headers.get("Content-Length") or 0) > MAX_BODY:
-        return HttpResponse("The message is too large.", status=413)
     try:
+        if int(request.headers.get("Content-Length") or 0) > MAX_BODY:
+            return HttpResponse("The message is too large.", status=413)
         body = request.body
+    except ValueError:
+        return HttpResponse("Bad Content-Length.", status=400)
     except RequestDataTooBig:
         return HttpResponse("The message is too large.", status=413)
     if len(body) > MAX_BODY:
