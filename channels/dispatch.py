@@ -206,7 +206,10 @@ def content_for(channel: Channel, row: dict) -> dict[str, str]:
         "timezone": row["contact__timezone"],
     }
     if channel.kind == Channel.Kind.AI_VOICE:
+        # The contact's fields travel with the call: an AI assistant can use them as
+        # variables (Vapi's variableValues) besides the rendered script.
         return {
+            **{key: str(value) for key, value in values.items() if value not in (None, "")},
             "script": render_template(channel.voice_script, values),
             "caller_id": channel.caller_id,
         }

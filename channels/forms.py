@@ -4,7 +4,7 @@ from .models import Channel
 
 # The content fields each kind uses, in the order the form shows them.
 CONTENT_FIELDS = {
-    Channel.Kind.AI_VOICE: ["voice_script", "caller_id", "max_concurrent"],
+    Channel.Kind.AI_VOICE: ["voice_script", "caller_id", "max_concurrent", "convert_on_success"],
     Channel.Kind.SMS: ["sms_template", "sms_sender"],
     Channel.Kind.EMAIL: ["email_subject", "email_body", "email_from"],
 }
@@ -20,6 +20,7 @@ class ChannelForm(forms.ModelForm):
             "voice_script",
             "caller_id",
             "max_concurrent",
+            "convert_on_success",
             "sms_template",
             "sms_sender",
             "email_subject",

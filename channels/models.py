@@ -92,6 +92,11 @@ class Channel(models.Model):
     # Kind-specific content.
     voice_script = models.TextField("agent script", blank=True, validators=[validate_template])
     caller_id = models.CharField("caller ID", max_length=20, blank=True)
+    convert_on_success = models.BooleanField(
+        "Mark converted when the assistant's success evaluation passes",
+        default=False,
+        help_text="Voice only.",
+    )
     sms_template = models.TextField("message template", blank=True, validators=[validate_template])
     sms_sender = models.CharField("sender", max_length=20, blank=True)
     email_subject = models.CharField(

@@ -187,6 +187,14 @@ HERALD_PROVIDERS = {
 # The address providers reach Herald at (webhooks, unsubscribe links): behind a TLS proxy,
 # the public https:// address, so that signatures are checked against what the provider saw.
 HERALD_PUBLIC_URL = os.environ.get("HERALD_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Vapi (HERALD_VOICE_PROVIDER=vapi): outbound calls with an assistant; its server messages
+# come to /webhooks/vapi/ carrying VAPI_WEBHOOK_SECRET in the X-Vapi-Secret header.
+VAPI_API_KEY = os.environ.get("VAPI_API_KEY", "")
+VAPI_ASSISTANT_ID = os.environ.get("VAPI_ASSISTANT_ID", "")
+VAPI_PHONE_NUMBER_ID = os.environ.get("VAPI_PHONE_NUMBER_ID", "")
+VAPI_WEBHOOK_SECRET = os.environ.get("VAPI_WEBHOOK_SECRET", "")
+VAPI_BASE_URL = os.environ.get("VAPI_BASE_URL", "https://api.vapi.ai").rstrip("/")
+VAPI_TIMEOUT = float(os.environ.get("VAPI_TIMEOUT", "10"))
 HERALD_SIMULATOR = {
     # Seconds from a send to its final outcome (a provider event): a call lasts seconds, a
     # text or an email is delivered in milliseconds. 0 answers the outcome at once.

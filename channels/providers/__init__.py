@@ -40,6 +40,7 @@ __all__ = [
 # The names HERALD_<KIND>_PROVIDER accepts, with what each one loads.
 PROVIDERS = {
     "simulated": "channels.providers.simulator.simulated",
+    "vapi": "channels.providers.vapi.vapi",
 }
 
 

@@ -1,6 +1,10 @@
 """/webhooks/…: provider callbacks, one group per provider."""
 
-from django.urls import path  # noqa: F401 (each provider adds its paths below)
+from django.urls import path
+
+from . import vapi
 
 app_name = "webhooks"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("vapi/", vapi.vapi, name="vapi"),
+]
