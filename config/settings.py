@@ -187,6 +187,19 @@ HERALD_PROVIDERS = {
 # The address providers reach Herald at (webhooks, unsubscribe links): behind a TLS proxy,
 # the public https:// address, so that signatures are checked against what the provider saw.
 HERALD_PUBLIC_URL = os.environ.get("HERALD_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Twilio Programmable Messaging (HERALD_SMS_PROVIDER=twilio). A messaging service or a
+# from number; TWILIO_API_BASE_URL points the SDK elsewhere (tests: a local server).
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
+TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "").rstrip("/")
+TWILIO_TIMEOUT = float(os.environ.get("TWILIO_TIMEOUT", "10"))
+# The answer to an inbound HELP (carriers require one).
+HERALD_SMS_HELP_TEXT = os.environ.get(
+    "HERALD_SMS_HELP_TEXT",
+    "Herald campaign messages. Msg & data rates may apply. Reply STOP to unsubscribe.",
+)
 HERALD_SIMULATOR = {
     # Seconds from a send to its final outcome (a provider event): a call lasts seconds, a
     # text or an email is delivered in milliseconds. 0 answers the outcome at once.

@@ -11,7 +11,7 @@ from functools import cache
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from .base import Accepted, Answer, Outgoing, Provider, ProviderError, ProviderResult
+from .base import Accepted, Answer, Outgoing, Provider, ProviderError, ProviderResult, RateLimited
 from .simulator import SimulatedProvider, simulated, simulated_webhooks
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Provider",
     "ProviderError",
     "ProviderResult",
+    "RateLimited",
     "SimulatedProvider",
     "provider_for",
     "reset_providers",
@@ -31,6 +32,7 @@ __all__ = [
 # The names HERALD_<KIND>_PROVIDER accepts, with what each one loads.
 PROVIDERS = {
     "simulated": "channels.providers.simulator.simulated",
+    "twilio": "channels.providers.twilio.TwilioProvider",
 }
 
 

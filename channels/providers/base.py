@@ -16,6 +16,11 @@ class ProviderError(Exception):
     """The provider could not take the message (network error, refused number, ...)."""
 
 
+class RateLimited(ProviderError):
+    """The provider refused the message for sending too fast (HTTP 429): that delivery fails,
+    and the channel should slow down."""
+
+
 @dataclass(frozen=True)
 class Outgoing:
     delivery_id: int

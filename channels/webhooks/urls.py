@@ -1,6 +1,11 @@
 """/webhooks/…: provider callbacks, one group per provider."""
 
-from django.urls import path  # noqa: F401 (each provider adds its paths below)
+from django.urls import path
+
+from . import twilio
 
 app_name = "webhooks"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("twilio/status/", twilio.status, name="twilio_status"),
+    path("twilio/inbound/", twilio.inbound, name="twilio_inbound"),
+]
