@@ -176,12 +176,20 @@ class Channel(models.Model):
         Kind.EMAIL: ["email_subject", "email_body"],
     }
 
+    #: Twilio refuses a message body longer than this.
+    SMS_MAX_LENGTH = 1600
+
     def clean(self) -> None:
         errors = {
             field: "This field is required for this kind of channel."
             for field in self.REQUIRED_CONTENT.get(self.kind, [])
             if not getattr(self, field).strip()
         }
+        if self.kind == self.Kind.SMS and len(self.sms_template) > self.SMS_MAX_LENGTH:
+            errors["sms_template"] = (
+                f"A text can be at most {self.SMS_MAX_LENGTH:,} characters (Twilio's limit, "
+                f"10 segments); this template has {len(self.sms_template):,}."
+            )
         if self.max_per_second < 1:
             errors["max_per_second"] = "Allow at least one contact per second."
         if self.kind == self.Kind.AI_VOICE and self.max_concurrent < 1:

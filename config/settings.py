@@ -195,6 +195,19 @@ VAPI_PHONE_NUMBER_ID = os.environ.get("VAPI_PHONE_NUMBER_ID", "")
 VAPI_WEBHOOK_SECRET = os.environ.get("VAPI_WEBHOOK_SECRET", "")
 VAPI_BASE_URL = os.environ.get("VAPI_BASE_URL", "https://api.vapi.ai").rstrip("/")
 VAPI_TIMEOUT = float(os.environ.get("VAPI_TIMEOUT", "10"))
+# Twilio Programmable Messaging (HERALD_SMS_PROVIDER=twilio). A messaging service or a
+# from number; TWILIO_API_BASE_URL points the SDK elsewhere (tests: a local server).
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
+TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "").rstrip("/")
+TWILIO_TIMEOUT = float(os.environ.get("TWILIO_TIMEOUT", "10"))
+# The answer to an inbound HELP (carriers require one).
+HERALD_SMS_HELP_TEXT = os.environ.get(
+    "HERALD_SMS_HELP_TEXT",
+    "Herald campaign messages. Msg & data rates may apply. Reply STOP to unsubscribe.",
+)
 HERALD_SIMULATOR = {
     # Seconds from a send to its final outcome (a provider event): a call lasts seconds, a
     # text or an email is delivered in milliseconds. 0 answers the outcome at once.

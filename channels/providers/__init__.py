@@ -41,6 +41,7 @@ __all__ = [
 PROVIDERS = {
     "simulated": "channels.providers.simulator.simulated",
     "vapi": "channels.providers.vapi.vapi",
+    "twilio": "channels.providers.twilio.TwilioProvider",
 }
 
 

@@ -152,6 +152,18 @@ def test_it_edits_a_paused_channel_but_not_its_kind(manager_client, manager):
     assert channel.status == Channel.Status.PAUSED
 
 
+def test_it_refuses_a_text_longer_than_twilio_takes(manager_client, campaign):
+    data = {"kind": "sms", "name": "Texts", "max_per_second": 5, "max_concurrent": 1}
+    response = manager_client.post(add_url(campaign), {**data, "sms_template": "x" * 1601})
+    assert response.status_code == 200
+    assert "A text can be at most 1,600 characters" in response.content.decode()
+    assert not campaign.channels.exists()
+
+    response = manager_client.post(add_url(campaign), {**data, "sms_template": "x" * 1600})
+    assert response.status_code == 302
+    assert len(campaign.channels.get().sms_template) == 1600
+
+
 def test_it_refuses_to_edit_a_running_channel_with_409(manager_client, manager):
     channel = ChannelFactory(name="Texts")
     channel.start(by=manager)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('channels', '0004_async_outcomes'),
+        ('channels', '0005_convert_on_success'),
     ]
 
     operations = [
