@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import results_views, views
+from . import provider_views, results_views, views
 
 app_name = "channels"
 
 urlpatterns = [
+    path("providers/", provider_views.providers, name="providers"),
     path("<int:pk>/start/", views.start, name="start"),
     path("<int:pk>/pause/", views.pause, name="pause"),
     path("<int:pk>/resume/", views.resume, name="resume"),
