@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/delete/", views.campaign_delete, name="delete"),
     # A channel is created inside its campaign; every other channel URL is under /channels/.
     path("<int:pk>/channels/new/", channel_views.create, name="add_channel"),
+    path("<int:pk>/channels/new/test-send/", channel_views.test_send_new, name="test_send"),
     # The Analytics section.
     path("<int:campaign_id>/analytics/", analytics_views.analytics_page, name="analytics"),
     path(

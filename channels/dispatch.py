@@ -41,14 +41,8 @@ from django.utils import timezone
 
 from campaigns.models import Contact
 
-from .models import (
-    AudienceMember,
-    Channel,
-    Delivery,
-    EngineLease,
-    InvalidTransition,
-    render_template,
-)
+from .content import content_for
+from .models import AudienceMember, Channel, Delivery, EngineLease, InvalidTransition
 from .providers import (
     Accepted,
     Answer,
@@ -192,37 +186,6 @@ def audience_after(channel: Channel, *, cursor: int, limit: int) -> list[dict]:
         .order_by("id")
         .values("id", "contact_id", *CONTACT_COLUMNS)[:limit]
     )
-
-
-def content_for(channel: Channel, row: dict) -> dict[str, str]:
-    name = row["contact__name"] or ""
-    values = {
-        **(row["contact__attributes"] or {}),
-        "name": name,
-        "first_name": name.split(" ", 1)[0],
-        "last_name": name.split(" ", 1)[1] if " " in name else "",
-        "phone": row["contact__phone"],
-        "email": row["contact__email"],
-        "timezone": row["contact__timezone"],
-    }
-    if channel.kind == Channel.Kind.AI_VOICE:
-        # The contact's fields travel with the call: an AI assistant can use them as
-        # variables (Vapi's variableValues) besides the rendered script.
-        return {
-            **{key: str(value) for key, value in values.items() if value not in (None, "")},
-            "script": render_template(channel.voice_script, values),
-            "caller_id": channel.caller_id,
-        }
-    if channel.kind == Channel.Kind.SMS:
-        return {
-            "text": render_template(channel.sms_template, values),
-            "sender": channel.sms_sender,
-        }
-    return {
-        "subject": render_template(channel.email_subject, values),
-        "body": render_template(channel.email_body, values),
-        "from": channel.email_from,
-    }
 
 
 def skip_reason(channel: Channel, row: dict) -> str:

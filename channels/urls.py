@@ -1,15 +1,17 @@
 from django.urls import path
 
-from . import results_views, views
+from . import provider_views, results_views, views
 
 app_name = "channels"
 
 urlpatterns = [
+    path("providers/", provider_views.providers, name="providers"),
     path("<int:pk>/start/", views.start, name="start"),
     path("<int:pk>/pause/", views.pause, name="pause"),
     path("<int:pk>/resume/", views.resume, name="resume"),
     path("<int:pk>/stop/", views.stop, name="stop"),
     path("<int:pk>/edit/", views.edit, name="edit"),
+    path("<int:pk>/test-send/", views.test_send, name="test_send"),
     path("<int:pk>/remove/", views.remove, name="remove"),
     # A channel's results: CSV, conversions, remarketing.
     path("<int:channel_id>/results.csv", results_views.export_channel, name="export_results"),

@@ -9,6 +9,7 @@ from campaigns.command_center import get_campaign_for_user, render_live
 from . import editing
 from .forms import ChannelForm
 from .models import AlreadyDone, Channel, InvalidTransition
+from .send_test import SendTestForm, SendTestResult, form_errors, send_test
 
 OPERATE = "channels.operate_channel"
 DONE_MESSAGES = {
@@ -72,7 +73,7 @@ def stop(request: HttpRequest, pk: int) -> HttpResponse:
 def create(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, pk, perm="channels.add_channel")
     form = ChannelForm(request.POST if request.method == "POST" else None)
-    context = {"form": form, "campaign": campaign}
+    context = {"form": form, "campaign": campaign, "test_form": test_form_for(campaign)}
     try:
         campaign.refuse_if_archived()
         if form.is_valid():
@@ -93,7 +94,12 @@ def refuse(request: HttpRequest, template: str, context: dict, message: str) -> 
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     channel = get_channel_for_user(request, pk, perm="channels.change_channel")
     form = ChannelForm(request.POST if request.method == "POST" else None, instance=channel)
-    context = {"form": form, "campaign": channel.campaign, "channel": channel}
+    context = {
+        "form": form,
+        "campaign": channel.campaign,
+        "channel": channel,
+        "test_form": test_form_for(channel.campaign),
+    }
     if refusal := channel.edit_refusal():
         return refuse(request, "channels/form.html", context, refusal)
     if form.is_valid():
@@ -120,3 +126,45 @@ def remove(request: HttpRequest, pk: int) -> HttpResponse:
         return refuse(request, "channels/remove.html", {"channel": channel}, str(exc))
     messages.success(request, f"Channel “{channel.name}” removed.")
     return redirect(channel.campaign)
+
+
+# -- test send (SPEC 4a): the form's content, as it stands, to an address typed -------------
+
+
+def test_form_for(campaign, data=None, *, kind: str | None = None) -> SendTestForm:
+    return SendTestForm(data, contact_list=campaign.contact_list, kind=kind)
+
+
+def run_test_send(request: HttpRequest, form: ChannelForm, context: dict) -> HttpResponse:
+    """Validate the channel form and the test send's; send only if both are valid."""
+    valid = form.is_valid()
+    kind = form.instance.kind if valid else None
+    test_form = test_form_for(context["campaign"], request.POST, kind=kind)
+    if valid and test_form.is_valid():
+        data = test_form.cleaned_data
+        result = send_test(
+            channel=form.instance, contact=data["contact"], to=data["to"], by=request.user
+        )
+        status = 200
+    else:
+        result = SendTestResult(False, form_errors(form, test_form))
+        status = 400
+    context = {**context, "form": form, "test_form": test_form, "test_result": result}
+    # htmx swaps the result line in; without JavaScript the whole form comes back with it.
+    partial = "channels/_test_send.html#test-send-result"
+    template = partial if request.htmx else "channels/form.html"
+    return render(request, template, context, status=status)
+
+
+@require_POST
+def test_send(request: HttpRequest, pk: int) -> HttpResponse:
+    channel = get_channel_for_user(request, pk, perm="channels.change_channel")
+    form = ChannelForm(request.POST, instance=channel)
+    return run_test_send(request, form, {"campaign": channel.campaign, "channel": channel})
+
+
+@require_POST
+def test_send_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """A test send from the form that adds a channel (nothing is added)."""
+    campaign = get_campaign_for_user(request, pk, perm="channels.add_channel")
+    return run_test_send(request, ChannelForm(request.POST), {"campaign": campaign})

@@ -83,6 +83,30 @@ class AcceptingProvider(Provider):
         return Accepted(provider_id=f"acc-{message.delivery_id}", outcome=interim)
 
 
+class ConfiguredProvider(RecordingProvider):
+    """A provider with settings and a webhook, as the real ones have (the Providers page)."""
+
+    name = "configured"
+    required_settings = ("HERALD_TEST_PROVIDER_KEY", "HERALD_TEST_PROVIDER_SECRET")
+    webhook_urls = ("health",)
+
+    def send(self, message: Outgoing) -> Accepted:
+        super().send(message)
+        return Accepted(provider_id="cfg-42", outcome="sent")
+
+
+class RefusingProvider(Provider):
+    """Refuses every message, as a provider does a number it cannot reach."""
+
+    name = "refusing"
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def send(self, message: Outgoing) -> ProviderResult:
+        raise ProviderError(f"gateway refused {message.to}")
+
+
 class BrokenProvider(Provider):
     """Refuses everything, as a provider with a revoked key does."""
 

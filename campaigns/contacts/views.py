@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import ProtectedError, Q, QuerySet
+from django.db.models import Prefetch, ProtectedError, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from campaigns.exporting import csv_stream
-from channels.models import Delivery
+from channels.details import call_details, sent_content
+from channels.models import Delivery, ProviderEvent
 
 from . import importing
 from .forms import ContactForm, ContactListForm, ImportForm, NewListImportForm, OptOutForm
@@ -310,9 +311,13 @@ def _contact_page(
     deliveries = (
         Delivery.objects.filter(contact=contact)
         .select_related("channel__campaign")
+        .prefetch_related(Prefetch("events", ProviderEvent.objects.order_by("received_at", "pk")))
         .order_by("-created_at", "-pk")
     )
     page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
+    for delivery in page:
+        delivery.sent_content = sent_content(delivery.channel, contact)
+        delivery.call = call_details(delivery.details)
     opt_out_form = OptOutForm(instance=contact)
     if not request.user.has_perm("campaigns.change_contact"):
         for field in opt_out_form.fields.values():
@@ -324,6 +329,7 @@ def _contact_page(
         "converted": deliveries.filter(converted=True).count(),
         "form": forms.get("form") or ContactForm(instance=contact),
         "opt_out_form": opt_out_form,
+        "consent_changes": contact.consent_changes.select_related("actor"),
     }
     return render(request, "contacts/contact.html", context, status=status)
 

@@ -22,7 +22,8 @@ class RateLimited(ProviderError):
 
 @dataclass(frozen=True)
 class Outgoing:
-    delivery_id: int
+    #: None for a test send (SPEC 4a): no delivery row, so no outcome may be reported for it.
+    delivery_id: int | None
     channel_id: int
     contact_id: int
     kind: str

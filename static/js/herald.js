@@ -38,6 +38,16 @@
     });
   });
 
+  // A result region marked data-show-refusals shows a 400's explanation (a test send to a
+  // bad address) the way a success is shown; other 4xx answers stay unswapped.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const target = event.detail.target;
+    if (event.detail.xhr.status === 400 && target && target.hasAttribute("data-show-refusals")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // A poll replaces the live region every two seconds; keep an open menu open across it.
   let openMenus = [];
   document.addEventListener("htmx:beforeSwap", function (event) {

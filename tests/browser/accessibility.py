@@ -11,6 +11,10 @@ STATUS_WORDS = {
     "Draft",
     "Active",
     "Archived",
+    # A provider's settings, on the Providers page.
+    "Simulated",
+    "Complete",
+    "Incomplete",
 }
 
 # Every control, including those in a closed menu or dialog, must have an accessible name.

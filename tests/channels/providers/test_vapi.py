@@ -143,6 +143,8 @@ def test_a_refused_call_fails_its_delivery_and_is_never_placed_again(
     delivery = Delivery.objects.get(channel=channel)
     assert delivery.state == Delivery.State.FAILED
     assert delivery.error.endswith("Vapi refused the call: HTTP 503: overloaded")
-    assert len(httpserver.log) == 1
+    # Only this test's calls: a request another test left hanging may be logged late.
+    calls = [request for request, _ in httpserver.log if request.path == "/call"]
+    assert len(calls) == 1
     assert channel.status == Channel.Status.COMPLETED
-    assert httpserver.log[0][0].get_json()["customer"]["name"] == "Ada Lovelace"
+    assert calls[0].get_json()["customer"]["name"] == "Ada Lovelace"

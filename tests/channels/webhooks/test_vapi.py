@@ -263,8 +263,8 @@ def test_the_contacts_history_shows_the_call(client, viewer, fake_vapi):
     page = client.get(delivery.contact.get_absolute_url()).content.decode()
 
     assert "They asked for a brochure." in page
-    assert "95 s" in page
-    assert "ended: customer-ended-call" in page
+    assert "<dt>Duration</dt><dd>1 min 35 s</dd>" in page
+    assert "<dt>Ended</dt><dd>customer-ended-call</dd>" in page
     assert (
         f'<a href="https://storage.vapi.ai/{call_id}-mono.wav" rel="noopener noreferrer"' in page
     )
