@@ -212,7 +212,7 @@ class Campaign(models.Model):
             locked = Campaign.objects.lock(self.pk)
             # Locking the channels too means no channel can be started while we delete.
             statuses = list(
-                Channel.objects.select_for_update()
+                Channel.objects.select_for_update(no_key=True)
                 .filter(campaign=locked)
                 .values_list("status", flat=True)
             )

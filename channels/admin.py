@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from .models import (
     AudienceMember,
     Channel,
+    CounterDelta,
     Delivery,
     EngineLease,
     InvalidTransition,
@@ -156,6 +157,22 @@ class ProviderEventAdmin(admin.ModelAdmin):
     list_filter = ("provider", "result", "kind")
     search_fields = ("provider_id", "event_id")
     raw_id_fields = ("delivery",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CounterDelta)
+class CounterDeltaAdmin(admin.ModelAdmin):
+    """Counter changes waiting to be folded into their channel (usually none): read-only."""
+
+    list_display = ("channel", "processed", "in_flight", "converted", "outcomes")
 
     def has_add_permission(self, request):
         return False

@@ -30,7 +30,7 @@ def mark_converted(*, delivery: Delivery, by=None) -> bool:
 
     with transaction.atomic():
         campaign = Campaign.objects.lock_for_change(delivery.channel.campaign_id)
-        channel = Channel.objects.select_for_update().get(pk=delivery.channel_id)
+        channel = Channel.objects.select_for_update(no_key=True).get(pk=delivery.channel_id)
         delivery.refresh_from_db()
         if delivery.converted:
             return False
@@ -131,7 +131,9 @@ def mark_converted_from_list(*, channel: Channel, text: str, by=None) -> Convers
     report.unknown += [raw for key, raw in phones.items() if key not in found_phones]
     with transaction.atomic():
         campaign = Campaign.objects.lock_for_change(channel.campaign_id)
-        Channel.objects.select_for_update().filter(pk=channel.pk).values_list("pk").first()
+        Channel.objects.select_for_update(no_key=True).filter(pk=channel.pk).values_list(
+            "pk"
+        ).first()
         ids = sorted(to_convert)
         now = timezone.now()
         for start in range(0, len(ids), CHUNK):

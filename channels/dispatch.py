@@ -10,7 +10,7 @@ How the guarantees of SPEC section 4 are kept:
   Stop update that row under the same lock, so once they return no claim can follow.
 - G3 nothing lost. Claims and answers change the channel's counters in the same
   transaction as the ledger rows. A late answer to a claim already declared interrupted is
-  still recorded, and the counters are then recounted from the ledger.
+  still recorded, and counted as what it changed.
 - G4 crash safe. A claim carries a lease; the supervisor (and idle lanes) turn claims whose
   lease ran out into `interrupted`, and wake channels no live task chain serves.
 - G5 it finishes. When the audience is exhausted and nothing is in flight, the ledger is
@@ -41,8 +41,16 @@ from django.utils import timezone
 
 from campaigns.models import Contact
 
+from . import events
 from .content import content_for
-from .models import AudienceMember, Channel, Delivery, EngineLease, InvalidTransition
+from .models import (
+    AudienceMember,
+    Channel,
+    CounterDelta,
+    Delivery,
+    EngineLease,
+    InvalidTransition,
+)
 from .providers import (
     Accepted,
     Answer,
@@ -126,6 +134,7 @@ def supervise(*, token: str) -> bool:
                 run_after=now + timedelta(seconds=interval), priority=tasks.SUPERVISOR_PRIORITY
             ).enqueue(token)
     for (channel_id,) in running:
+        events.fold(channel_id=channel_id)
         sweep_expired(channel_id=channel_id)
         close_overdue(channel_id=channel_id)
         complete_if_done(channel_id=channel_id)
@@ -200,7 +209,7 @@ def claim_batch(*, channel_id: int, generation: int, limit: int, lane: int = 0) 
     """Claim up to `limit` contacts, committed before any of them reaches a provider."""
     with transaction.atomic():
         channel = (
-            Channel.objects.select_for_update(of=("self",))
+            Channel.objects.select_for_update(of=("self",), no_key=True)
             .select_related("campaign")
             .filter(pk=channel_id)
             .first()
@@ -342,8 +351,9 @@ def answer_row(kind: str, message: Outgoing, answer: Answer) -> tuple:
     return (message.delivery_id, state, answer.outcome, converted, answer.provider_id[:100], "")
 
 
-def update_deliveries(rows: list[tuple], *, from_state: str, now, outcome_due) -> int:
-    """One UPDATE for the whole batch, touching only rows still in `from_state`.
+def update_deliveries(rows: list[tuple], *, from_state: str, now, outcome_due) -> set[int]:
+    """One UPDATE for the whole batch, touching only rows still in `from_state`; returns the
+    ids it changed.
 
     An accepted row stays open: no finish time, and its lease becomes the instant by which
     its final event must have come (`outcome_due`).
@@ -359,7 +369,7 @@ def update_deliveries(rows: list[tuple], *, from_state: str, now, outcome_due) -
         "converted_at = CASE WHEN v.column4 THEN %s ELSE NULL END, "
         "lease_expires_at = CASE WHEN v.column2 = %s THEN %s ELSE NULL END "
         f"FROM (VALUES {values}) AS v "
-        f"WHERE {table}.id = v.column1 AND {table}.state = %s"
+        f"WHERE {table}.id = v.column1 AND {table}.state = %s RETURNING {table}.id"
     )
     adapt = connection.ops.adapt_datetimefield_value
     at, accepted = adapt(now), Delivery.State.ACCEPTED
@@ -367,7 +377,7 @@ def update_deliveries(rows: list[tuple], *, from_state: str, now, outcome_due) -
     params += [*(value for row in rows for value in row), from_state]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        return {pk for (pk,) in cursor.fetchall()}
 
 
 def outcome_timeout(kind: str) -> timedelta:
@@ -381,22 +391,30 @@ def record_answers(*, channel_id: int, kind: str, answers: list[tuple[Outgoing, 
     now = timezone.now()
     due = now + outcome_timeout(kind)
     with transaction.atomic():
-        channel = Channel.objects.select_for_update().only("outcome_counts").get(pk=channel_id)
-        updated = update_deliveries(
+        channel = (
+            Channel.objects.select_for_update(no_key=True)
+            .only("outcome_counts")
+            .get(pk=channel_id)
+        )
+        answered = update_deliveries(
             rows, from_state=Delivery.State.SENDING, now=now, outcome_due=due
         )
-        if updated != len(rows):
-            settle_late_answers(channel_id, rows, now=now, outcome_due=due)
-            return
-        finished = [row for row in rows if row[1] != Delivery.State.ACCEPTED]
-        counts = dict(channel.outcome_counts)
-        for outcome, count in Counter(row[2] for row in rows if row[2]).items():
-            counts[outcome] = counts.get(outcome, 0) + count
+        late = []
+        if len(answered) != len(rows):
+            late = settle_late_answers(
+                [row for row in rows if row[0] not in answered], now=now, outcome_due=due
+            )
+        counts = Counter(channel.outcome_counts)
+        counts.update(row[2] for row in rows if row[0] in answered and row[2])
+        counts.update(row[2] for row in late if row[2])
+        finished = [row for row in rows if row[0] in answered and row[1] != "accepted"]
+        reopened = [row for row in late if row[1] == Delivery.State.ACCEPTED]
         Channel.objects.filter(pk=channel_id).update(
-            in_flight=models.F("in_flight") - len(finished),
-            processed=models.F("processed") + len(finished),
-            converted=models.F("converted") + sum(1 for row in finished if row[3]),
-            outcome_counts=counts,
+            in_flight=models.F("in_flight") - len(finished) + len(reopened),
+            processed=models.F("processed") + len(finished) - len(reopened),
+            interrupted=models.F("interrupted") - len(late),
+            converted=models.F("converted") + sum(1 for row in finished + late if row[3]),
+            outcome_counts=dict(counts),
         )
     store_details(answers)
     if any(isinstance(answer, RateLimited) for _, answer in answers):
@@ -435,21 +453,22 @@ def pause_if_failing(*, channel_id: int) -> bool:
     return True
 
 
-def settle_late_answers(channel_id: int, rows: list[tuple], *, now, outcome_due) -> None:
-    """Answers to claims that are no longer `sending`, inside record_answers' lock.
+def settle_late_answers(rows: list[tuple], *, now, outcome_due) -> list[tuple]:
+    """Answers to claims no longer `sending`, inside record_answers' lock; returns the rows
+    recorded over an `interrupted` claim.
 
     Either the claim outlived its lease and was declared interrupted before its answer came
     (the answer is still the truth: record it), or the provider's event outran the answer
-    and already settled the delivery (keep what the event said; only note the provider's
-    id). Then the counters are recounted from the ledger.
+    and already settled the delivery, and counted it (keep what the event said; only note
+    the provider's id).
     """
-    update_deliveries(
+    late = update_deliveries(
         rows, from_state=Delivery.State.INTERRUPTED, now=now, outcome_due=outcome_due
     )
     for delivery_id, _state, _outcome, _converted, provider_id, _error in rows:
-        if provider_id:
+        if delivery_id not in late and provider_id:
             Delivery.objects.filter(pk=delivery_id, provider_id="").update(provider_id=provider_id)
-    recount(channel_id=channel_id)
+    return [row for row in rows if row[0] in late]
 
 
 def store_details(answers: list[tuple[Outgoing, Answer]]) -> None:
@@ -475,6 +494,7 @@ def recount(*, channel_id: int) -> None:
         .values_list("outcome", "n")
     )
     in_flight = sum(by_state.get(state, 0) for state in Delivery.IN_FLIGHT_STATES)
+    CounterDelta.objects.filter(channel_id=channel_id).delete()  # the ledger says it all
     Channel.objects.filter(pk=channel_id).update(
         in_flight=in_flight,
         processed=sum(by_state.values()) - in_flight,
@@ -489,7 +509,9 @@ def sweep_expired(*, channel_id: int) -> int:
     """Turn claims whose lease ran out into `interrupted` (counted, never re-sent)."""
     now = timezone.now()
     with transaction.atomic():
-        Channel.objects.select_for_update().filter(pk=channel_id).values_list("pk").first()
+        Channel.objects.select_for_update(no_key=True).filter(pk=channel_id).values_list(
+            "pk"
+        ).first()
         stranded = Delivery.objects.filter(
             channel_id=channel_id, state=Delivery.State.SENDING, lease_expires_at__lt=now
         ).update(
@@ -518,7 +540,11 @@ def close_overdue(*, channel_id: int) -> int:
     now = timezone.now()
     note = "No final report from the provider in time; closed with its last known outcome."
     with transaction.atomic():
-        channel = Channel.objects.select_for_update().only("outcome_counts").get(pk=channel_id)
+        channel = (
+            Channel.objects.select_for_update(no_key=True)
+            .only("outcome_counts")
+            .get(pk=channel_id)
+        )
         overdue = Delivery.objects.filter(
             channel_id=channel_id, state=Delivery.State.ACCEPTED, lease_expires_at__lt=now
         )

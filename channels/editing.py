@@ -18,7 +18,7 @@ def update_channel(*, channel: Channel, by, fields: list[str]) -> Channel:
     """Save the edited `fields` of `channel` if its current status still allows editing."""
     with transaction.atomic():
         Campaign.objects.lock(channel.campaign_id)
-        current = Channel.objects.select_for_update().get(pk=channel.pk)
+        current = Channel.objects.select_for_update(no_key=True).get(pk=channel.pk)
         if refusal := current.edit_refusal():
             raise InvalidTransition(refusal)
         if "kind" in fields and current.status != Channel.Status.READY:

@@ -9,21 +9,25 @@ SPEC G3:
 - an outcome never moves backwards: each outcome has a rank per kind, and an event whose
   outcome ranks below what the delivery holds is stored and ignored (a late `sent` never
   overwrites `delivered`; a bounce after `delivered` does count);
-- the delivery and its channel's counters change in the same transaction, under the
-  channel's row lock. Every path that changes a channel's deliveries (claims, answers,
-  sweeps, conversions, events) takes that lock first and then the rows, so none of them
-  deadlock; an event holds it for three short statements.
+- the delivery and its channel's counters change in the same transaction. An event takes
+  the channel's row lock only if it is free (SKIP LOCKED): then it updates the counters
+  itself. When another transaction holds it (a claim, another event), the event writes
+  what it changed as a `CounterDelta` row instead and does not wait; `fold` adds those
+  into the channel right after the commit when the row is free, and the supervisor on
+  every tick. So a burst of callbacks for one channel never queues on its row, and no
+  event waits on a lock while holding one the engine waits on (no deadlock).
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from .models import Channel, Delivery, ProviderEvent
+from .models import Channel, CounterDelta, Delivery, ProviderEvent
 
 log = logging.getLogger("herald.events")
 
@@ -89,11 +93,22 @@ def ingest(report: Report) -> str:
         if delivery is None:
             result = ProviderEvent.Result.UNKNOWN
         else:
-            channel = Channel.objects.select_for_update().get(pk=delivery.channel_id)
-            # Read again under the lock: the engine may have answered it meanwhile.
-            delivery = Delivery.objects.select_related("contact").get(pk=delivery.pk)
+            channel = (
+                Channel.objects.select_for_update(no_key=True, skip_locked=True)
+                .filter(pk=delivery.channel_id)
+                .first()
+            )
+            counted_here = channel is not None
+            if channel is None:
+                channel = Channel.objects.get(pk=delivery.channel_id)
+            # Locked and read again: the engine may have answered it meanwhile.
+            delivery = (
+                Delivery.objects.select_for_update(of=("self",))
+                .select_related("contact")
+                .get(pk=delivery.pk)
+            )
             delivery.channel = channel
-            result = apply(delivery, report)
+            result = apply(delivery, report, counted_here=counted_here)
         ProviderEvent.objects.filter(pk=event.pk).update(delivery=delivery, result=result)
         if report.opt_out and delivery is not None:
             delivery.contact.set_consent(
@@ -126,7 +141,7 @@ def find_delivery(report: Report) -> Delivery | None:
     return None
 
 
-def apply(delivery: Delivery, report: Report) -> str:
+def apply(delivery: Delivery, report: Report, *, counted_here: bool = True) -> str:
     """Move a delivery forward by one event, and its channel's counters with it."""
     old_state, old_outcome = delivery.state, delivery.outcome
     changes: dict = {}
@@ -157,7 +172,11 @@ def apply(delivery: Delivery, report: Report) -> str:
         setattr(delivery, name, value)
     if moves or newly_converted:
         count_move(
-            delivery, old_state=old_state, old_outcome=old_outcome, converted=newly_converted
+            delivery,
+            old_state=old_state,
+            old_outcome=old_outcome,
+            converted=newly_converted,
+            counted_here=counted_here,
         )
     if not moves:
         return ProviderEvent.Result.STALE if report.outcome else ProviderEvent.Result.NOTED
@@ -178,37 +197,77 @@ def moves_forward(delivery: Delivery, report: Report) -> bool:
     return new_rank > old_rank
 
 
-def count_move(delivery: Delivery, *, old_state: str, old_outcome: str, converted: bool) -> None:
-    """Change the channel's counters by what one delivery's move changed in the ledger."""
+def count_move(
+    delivery: Delivery,
+    *,
+    old_state: str,
+    old_outcome: str,
+    converted: bool,
+    counted_here: bool,
+) -> None:
+    """Change the channel's counters by what one delivery's move changed in the ledger:
+    on its row when this transaction holds it (`counted_here`), else as a CounterDelta."""
     new_state, new_outcome = delivery.state, delivery.outcome
-    was_open = old_state in Delivery.IN_FLIGHT_STATES
-    is_open = new_state in Delivery.IN_FLIGHT_STATES
-    settled = was_open and not is_open
-    updates: dict = {}
-    if settled:
-        updates["in_flight"] = models.F("in_flight") - 1
-        updates["processed"] = models.F("processed") + 1
-    if old_state == Delivery.State.INTERRUPTED and new_state != old_state:
-        updates["interrupted"] = models.F("interrupted") - 1
-    if converted:
-        updates["converted"] = models.F("converted") + 1
-    # The caller holds the channel's row lock.
-    channel = delivery.channel
+    settled = old_state in Delivery.IN_FLIGHT_STATES and new_state not in Delivery.IN_FLIGHT_STATES
+    reopened = old_state == Delivery.State.INTERRUPTED and new_state != old_state
+    delta = CounterDelta(
+        channel_id=delivery.channel_id,
+        in_flight=-int(settled),
+        processed=int(settled),
+        interrupted=-int(reopened),
+        converted=int(converted),
+        outcomes={},
+    )
     if old_outcome != new_outcome:
-        counts = dict(channel.outcome_counts)
-        if old_outcome:
-            counts[old_outcome] = counts.get(old_outcome, 0) - 1
-            if not counts[old_outcome]:
-                del counts[old_outcome]
-        counts[new_outcome] = counts.get(new_outcome, 0) + 1
-        updates["outcome_counts"] = channel.outcome_counts = counts
-    if updates:
-        Channel.objects.filter(pk=delivery.channel_id).update(**updates)
+        delta.outcomes = {new_outcome: 1, **({old_outcome: -1} if old_outcome else {})}
+    if counted_here:
+        add_to_channel(delivery.channel, [delta])
+    else:
+        delta.save()
+    channel_id = delivery.channel_id
+    if not counted_here:
+        transaction.on_commit(lambda: fold(channel_id=channel_id, wait=False))
     if settled:
         from .dispatch import complete_if_done
 
-        channel_id = delivery.channel_id
         transaction.on_commit(lambda: complete_if_done(channel_id=channel_id))
+
+
+def add_to_channel(channel: Channel, deltas: list[CounterDelta]) -> None:
+    """Add counter changes to a channel whose row this transaction holds."""
+    counts = Counter(channel.outcome_counts)
+    for delta in deltas:
+        counts.update(delta.outcomes)
+    channel.outcome_counts = {outcome: n for outcome, n in counts.items() if n}
+    Channel.objects.filter(pk=channel.pk).update(
+        in_flight=models.F("in_flight") + sum(d.in_flight for d in deltas),
+        processed=models.F("processed") + sum(d.processed for d in deltas),
+        interrupted=models.F("interrupted") + sum(d.interrupted for d in deltas),
+        converted=models.F("converted") + sum(d.converted for d in deltas),
+        outcome_counts=channel.outcome_counts,
+    )
+
+
+def fold(*, channel_id: int, wait: bool = True) -> int:
+    """Add the channel's pending CounterDeltas into its row; returns how many.
+
+    `wait=False` gives up at once when another transaction holds the row (right after an
+    event: that holder, or the supervisor's next tick, folds them instead).
+    """
+    with transaction.atomic():
+        channel = (
+            Channel.objects.select_for_update(no_key=True, skip_locked=not wait)
+            .only("outcome_counts")
+            .filter(pk=channel_id)
+            .first()
+        )
+        if channel is None:
+            return 0
+        deltas = list(CounterDelta.objects.filter(channel_id=channel_id))
+        if deltas:
+            CounterDelta.objects.filter(pk__in=[d.pk for d in deltas]).delete()
+            add_to_channel(channel, deltas)
+    return len(deltas)
 
 
 def simulated_report(kind: str, outcome: dict) -> Report:

@@ -293,7 +293,7 @@ class Channel(models.Model):
         with transaction.atomic():
             # Campaign first, then channel: the lock order of every path that takes both.
             campaign = Campaign.objects.lock(self.campaign_id)
-            locked = Channel.objects.select_for_update().get(pk=self.pk)
+            locked = Channel.objects.select_for_update(no_key=True).get(pk=self.pk)
             if locked.status not in allowed:
                 self._copy_state(locked)
                 refusal = AlreadyDone if locked.status == target else InvalidTransition
@@ -534,6 +534,23 @@ class EngineLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} until {self.expires_at:%H:%M:%S}"
+
+
+class CounterDelta(models.Model):
+    """What one provider event changed in its channel's counters, written when another
+    transaction held the channel's row: a burst of events never queues on that row.
+    `channels.events.fold` adds these into the channel (right after, or on the next
+    supervisor tick) and deletes them."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    in_flight = models.IntegerField(default=0)
+    processed = models.IntegerField(default=0)
+    interrupted = models.IntegerField(default=0)
+    converted = models.IntegerField(default=0)
+    outcomes = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}: {self.processed:+d} processed"
 
 
 class ProviderEvent(models.Model):

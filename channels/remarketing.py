@@ -71,7 +71,7 @@ def create_follow_up(
     with transaction.atomic():
         # Campaign, then channel: the lock order of every transition.
         campaign = Campaign.objects.lock_for_change(source.campaign_id)
-        locked = Channel.objects.select_for_update().get(pk=source.pk)
+        locked = Channel.objects.select_for_update(no_key=True).get(pk=source.pk)
         locked.campaign = campaign
         if message := refusal(source=locked):
             raise InvalidTransition(message)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from campaigns.models import ActivityEvent, Campaign, Contact
 from channels import events
-from channels.models import AudienceMember, Channel, EngineLease
+from channels.models import AudienceMember, Channel, CounterDelta, EngineLease
 from tests.factories import (
     CampaignFactory,
     ChannelFactory,
@@ -214,6 +214,7 @@ def every_kind_of_row(superuser):
     ImportJobFactory(contact_list=channel.campaign.contact_list)
     EngineLease.objects.create(name="supervisor", token="t", expires_at=timezone.now())
     events.ingest(events.Report(provider="twilio", event_id="SM1:sent", provider_id="SM1"))
+    CounterDelta.objects.create(channel=channel, processed=1)
 
 
 CHANGELIST_QUERIES = {
@@ -229,6 +230,7 @@ CHANGELIST_QUERIES = {
     "channels.enginelease": [""],
     "channels.providerevent": ["", "?provider__exact=twilio", "?q=SM"],
     "campaigns.consentchange": ["", "?kind__exact=sms", "?source__exact=manager"],
+    "channels.counterdelta": [""],
 }
 
 

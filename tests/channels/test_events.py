@@ -35,11 +35,6 @@ def counters(channel: Channel) -> dict:
     return counts
 
 
-@pytest.fixture
-def accepting(fast_engine, use_provider):
-    use_provider("tests.providers.AcceptingProvider")
-
-
 def accepted_channel(size=5, kind=Channel.Kind.SMS, **fields) -> Channel:
     contact_list = ContactListFactory(size=size)
     channel = ChannelFactory(
