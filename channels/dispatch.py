@@ -34,6 +34,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from html import escape
 
 from django.conf import settings
 from django.db import connection, models, transaction
@@ -50,6 +51,7 @@ from .models import (
     render_template,
 )
 from .providers import Accepted, Answer, Outgoing, Provider, ProviderResult, provider_for
+from .providers.email import looks_like_html
 
 log = logging.getLogger("herald.dispatch")
 
@@ -207,10 +209,15 @@ def content_for(channel: Channel, row: dict) -> dict[str, str]:
             "text": render_template(channel.sms_template, values),
             "sender": channel.sms_sender,
         }
+    html = looks_like_html(channel.email_body)
+    # In an HTML body a contact's values are text: "<b>" in a name must not become markup.
+    body_values = {key: escape(str(value)) for key, value in values.items()} if html else values
     return {
         "subject": render_template(channel.email_subject, values),
-        "body": render_template(channel.email_body, values),
+        "body": render_template(channel.email_body, body_values),
+        "body_format": "html" if html else "text",
         "from": channel.email_from,
+        "to_name": name,
     }
 
 

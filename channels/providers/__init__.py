@@ -31,6 +31,8 @@ __all__ = [
 # The names HERALD_<KIND>_PROVIDER accepts, with what each one loads.
 PROVIDERS = {
     "simulated": "channels.providers.simulator.simulated",
+    "smtp": "channels.providers.smtp.smtp",
+    "anymail": "channels.providers.anymail.anymail",
 }
 
 
