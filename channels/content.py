@@ -6,9 +6,12 @@ reads), the test send and the contact's history (from a `Contact`, through `row_
 
 from __future__ import annotations
 
+from html import escape
+
 from campaigns.models import Contact
 
 from .models import Channel, render_template
+from .providers.email import looks_like_html
 
 #: The contact columns a rendering reads, as the dispatcher selects them through the audience.
 CONTACT_FIELDS = ("name", "phone", "email", "timezone", "attributes")
@@ -44,10 +47,15 @@ def content_for(channel: Channel, row: dict) -> dict[str, str]:
             "text": render_template(channel.sms_template, values),
             "sender": channel.sms_sender,
         }
+    html = looks_like_html(channel.email_body)
+    # In an HTML body a contact's values are text: "<b>" in a name must not become markup.
+    body_values = {key: escape(str(value)) for key, value in values.items()} if html else values
     return {
         "subject": render_template(channel.email_subject, values),
-        "body": render_template(channel.email_body, values),
+        "body": render_template(channel.email_body, body_values),
+        "body_format": "html" if html else "text",
         "from": channel.email_from,
+        "to_name": name,
     }
 
 

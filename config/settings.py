@@ -6,6 +6,7 @@ start on an unsafe setting (a missing or development SECRET_KEY, no ALLOWED_HOST
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",
     "django_tasks_db",
+    "anymail",
     "campaigns",
     "channels",
 ]
@@ -240,3 +242,51 @@ HERALD_ENGINE = {
 # Seconds an accepted delivery waits for its final provider event before the supervisor
 # closes it with its last known outcome (SPEC G4).
 HERALD_OUTCOME_TIMEOUT = env_kinds("HERALD_OUTCOME_TIMEOUT", "ai_voice=1800,sms=3600,email=3600")
+
+
+# Email (SPEC 4a). HERALD_EMAIL_PROVIDER=smtp sends through an SMTP server configured by the
+# EMAIL_* variables; HERALD_EMAIL_PROVIDER=anymail through an ESP's API with django-anymail.
+# Django 6.1 configures mail backends as MAILERS (its EMAIL_* settings are deprecated), so the
+# variables keep Django's familiar names and fill the mailers' OPTIONS.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Herald <herald@localhost>")
+SMTP_MAILER = {
+    "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "OPTIONS": {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("EMAIL_PORT") or 0) or None,  # 25, 587 with TLS, 465 SSL
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS", False),
+        "use_ssl": env_bool("EMAIL_USE_SSL", False),
+        # A server that stops answering must not hold a batch past its claims' lease.
+        "timeout": float(os.environ.get("EMAIL_TIMEOUT", "30")),
+    },
+}
+if SMTP_MAILER["OPTIONS"]["use_tls"] and SMTP_MAILER["OPTIONS"]["use_ssl"]:
+    raise ImproperlyConfigured("Set at most one of EMAIL_USE_TLS and EMAIL_USE_SSL.")
+# The ESP backend of django-anymail, e.g. anymail.backends.postmark.EmailBackend.
+HERALD_ANYMAIL_BACKEND = os.environ.get("HERALD_ANYMAIL_BACKEND", "")
+MAILERS = {"default": SMTP_MAILER, "smtp": SMTP_MAILER}
+if HERALD_ANYMAIL_BACKEND:
+    MAILERS["anymail"] = {"BACKEND": HERALD_ANYMAIL_BACKEND}
+
+
+def env_anymail() -> dict:
+    """Every ANYMAIL_<NAME> variable as ANYMAIL["<NAME>"]: ANYMAIL_POSTMARK_SERVER_TOKEN,
+    ANYMAIL_MAILGUN_API_KEY, ANYMAIL_WEBHOOK_SECRET ("user:password") ... true and false
+    become booleans (ANYMAIL_IGNORE_RECIPIENT_STATUS=false)."""
+    words = {"true": True, "false": False}
+    return {
+        name.removeprefix("ANYMAIL_"): words.get(value.strip().lower(), value)
+        for name, value in os.environ.items()
+        if name.startswith("ANYMAIL_") and name != "ANYMAIL_"
+    }
+
+
+ANYMAIL = env_anymail()
+# The mailto: half of every email's List-Unsubscribe header (the https: half is a signed
+# one-click link under HERALD_PUBLIC_URL).
+HERALD_UNSUBSCRIBE_MAILTO = os.environ.get(
+    "HERALD_UNSUBSCRIBE_MAILTO",
+    "unsubscribe@" + (urlsplit(HERALD_PUBLIC_URL).hostname or "localhost"),
+)

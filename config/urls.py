@@ -5,6 +5,8 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from channels.unsubscribe import unsubscribe
+
 
 @login_not_required
 def health(request: HttpRequest) -> JsonResponse:
@@ -24,5 +26,9 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("channels/", include("channels.urls")),
     path("contacts/", include("campaigns.contacts.urls")),
+    # ESP tracking webhooks through django-anymail: /webhooks/anymail/postmark/tracking/ ...
+    path("webhooks/anymail/", include("channels.webhooks.anymail")),
     path("webhooks/", include("channels.webhooks.urls")),
+    # The signed one-click unsubscribe link of every email (RFC 8058).
+    path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
 ]

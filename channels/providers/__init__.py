@@ -42,6 +42,8 @@ PROVIDERS = {
     "simulated": "channels.providers.simulator.simulated",
     "vapi": "channels.providers.vapi.vapi",
     "twilio": "channels.providers.twilio.TwilioProvider",
+    "smtp": "channels.providers.smtp.smtp",
+    "anymail": "channels.providers.anymail.anymail",
 }
 
 

@@ -188,3 +188,30 @@ def test_it_refuses_a_get(manager_client, channel):
 
 def test_it_is_404_for_a_missing_channel(manager_client):
     assert manager_client.post(send_url(999), {}).status_code == 404
+
+
+def test_it_sends_a_test_email_whose_unsubscribe_link_opts_out_nobody(
+    manager_client, use_provider
+):
+    from campaigns.models import ConsentChange
+    from channels.providers.base import Outgoing
+    from channels.providers.email import build_email
+
+    contact = ContactFactory(email="ann@example.com")
+    message = build_email(
+        Outgoing(
+            delivery_id=None,
+            channel_id=1,
+            contact_id=contact.pk,
+            kind="email",
+            to="manager@example.com",
+            content={"subject": "Hi", "body": "Hello", "from": "news@example.com"},
+        )
+    )
+    header = message.extra_headers["List-Unsubscribe"]
+    token = header.split("/unsubscribe/")[1].split("/")[0]
+    response = manager_client.post(f"/unsubscribe/{token}/", {"List-Unsubscribe": "One-Click"})
+    contact.refresh_from_db()
+    assert not contact.opted_out_email
+    assert response.status_code == 200
+    assert not ConsentChange.objects.exists()
