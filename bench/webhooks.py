@@ -15,7 +15,7 @@ from django.db.models import Count
 from twilio.request_validator import RequestValidator
 
 from campaigns.models import ContactList
-from channels import dispatch
+from channels import dispatch, events
 from channels.models import Channel, Delivery
 
 from .data import new_channel
@@ -59,7 +59,7 @@ def start_server(port: int, public_url: str) -> subprocess.Popen:
         HERALD_PUBLIC_URL=public_url,
         ALLOWED_HOSTS="127.0.0.1",
     )
-    command = [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "--workers", "2"]
+    command = [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "--workers", "2", "--threads", "4"]
     command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
     return subprocess.Popen(command, env=env, cwd=ROOT)
 
@@ -126,6 +126,7 @@ def webhook_figure(contact_list: ContactList, *, count: int) -> dict:
     finally:
         server.terminate()
         server.wait(timeout=15)
+    events.fold(channel_id=channel.pk)  # what the last events left while the row was busy
     channel.refresh_from_db()
     ledger = dict(
         Delivery.objects.filter(channel=channel)

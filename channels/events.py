@@ -11,11 +11,12 @@ SPEC G3:
   overwrites `delivered`; a bounce after `delivered` does count);
 - the delivery and its channel's counters change in the same transaction. An event takes
   the channel's row lock only if it is free (SKIP LOCKED): then it updates the counters
-  itself. When another transaction holds it (a claim, another event), the event writes
-  what it changed as a `CounterDelta` row instead and does not wait; `fold` adds those
-  into the channel right after the commit when the row is free, and the supervisor on
-  every tick. So a burst of callbacks for one channel never queues on its row, and no
-  event waits on a lock while holding one the engine waits on (no deadlock).
+  itself, with any `CounterDelta` rows waiting. When another transaction holds it (a
+  claim, another event), the event writes what it changed as a `CounterDelta` row instead
+  and does not wait; the next event that finds the row free, or the supervisor's next
+  tick (`fold`), adds those into the channel. So a burst of callbacks for one channel
+  never queues on its row, and no event waits on a lock while holding one the engine
+  waits on (no deadlock).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from .models import Channel, CounterDelta, Delivery, ProviderEvent
@@ -77,39 +78,25 @@ DUPLICATE = "duplicate"
 def ingest(report: Report) -> str:
     """Store and apply one provider event; returns its `ProviderEvent.Result` or "duplicate"."""
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                event = ProviderEvent.objects.create(
-                    provider=report.provider,
-                    event_id=report.event_id[:200],
-                    kind=report.kind,
-                    provider_id=report.provider_id[:100],
-                    status=report.status[:40],
-                    payload=report.payload,
-                )
-        except IntegrityError:
+        event_id = store_once(report)
+        if event_id is None:
             return DUPLICATE
         delivery = find_delivery(report)
         if delivery is None:
             result = ProviderEvent.Result.UNKNOWN
         else:
-            channel = (
+            # Never waits for the channel's row (see the module's docstring).
+            locked = (
                 Channel.objects.select_for_update(no_key=True, skip_locked=True)
                 .filter(pk=delivery.channel_id)
+                .values_list("outcome_counts", flat=True)
                 .first()
             )
-            counted_here = channel is not None
-            if channel is None:
-                channel = Channel.objects.get(pk=delivery.channel_id)
-            # Locked and read again: the engine may have answered it meanwhile.
-            delivery = (
-                Delivery.objects.select_for_update(of=("self",))
-                .select_related("contact")
-                .get(pk=delivery.pk)
-            )
-            delivery.channel = channel
+            counted_here = locked is not None
+            if counted_here:
+                delivery.channel.outcome_counts = locked  # as it stands under the lock
             result = apply(delivery, report, counted_here=counted_here)
-        ProviderEvent.objects.filter(pk=event.pk).update(delivery=delivery, result=result)
+        ProviderEvent.objects.filter(pk=event_id).update(delivery=delivery, result=result)
         if report.opt_out and delivery is not None:
             delivery.contact.set_consent(
                 delivery.channel.kind,
@@ -120,10 +107,41 @@ def ingest(report: Report) -> str:
     return result
 
 
+def store_once(report: Report) -> int | None:
+    """Insert the event unless (provider, event id) is stored already; its id, or None.
+
+    One statement: a retried webhook that races its first delivery waits on the unique
+    index until the first commits, then finds it there.
+    """
+    table = ProviderEvent._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (provider, event_id, kind, provider_id, status, result, "  # noqa: S608
+        "payload, received_at) VALUES (%s, %s, %s, %s, %s, '', %s, %s) "
+        "ON CONFLICT (provider, event_id) DO NOTHING RETURNING id"
+    )
+    payload = ProviderEvent._meta.get_field("payload").get_db_prep_value(
+        report.payload, connection
+    )
+    params = [
+        report.provider,
+        report.event_id[:200],
+        report.kind,
+        report.provider_id[:100],
+        report.status[:40],
+        payload,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def find_delivery(report: Report) -> Delivery | None:
-    """The delivery an event is about: by our id when the provider echoes it back (so an
-    event that outruns the send's answer still finds its row), else by the provider's id."""
-    rows = Delivery.objects.only("pk", "channel_id", "provider_id")
+    """The delivery an event is about, locked, with its channel: by our id when the provider
+    echoes it back (so an event that outruns the send's answer still finds its row), else by
+    the provider's id."""
+    rows = Delivery.objects.select_for_update(of=("self",)).select_related("channel")
     if report.delivery_id is not None:
         delivery = rows.filter(pk=report.delivery_id).first()
         if (
@@ -221,12 +239,14 @@ def count_move(
     if old_outcome != new_outcome:
         delta.outcomes = {new_outcome: 1, **({old_outcome: -1} if old_outcome else {})}
     if counted_here:
-        add_to_channel(delivery.channel, [delta])
+        # Holding the row, it also adds what events left while it was busy.
+        waiting = list(CounterDelta.objects.filter(channel_id=delivery.channel_id))
+        if waiting:
+            CounterDelta.objects.filter(pk__in=[d.pk for d in waiting]).delete()
+        add_to_channel(delivery.channel, [delta, *waiting])
     else:
         delta.save()
     channel_id = delivery.channel_id
-    if not counted_here:
-        transaction.on_commit(lambda: fold(channel_id=channel_id, wait=False))
     if settled:
         from .dispatch import complete_if_done
 
