@@ -100,9 +100,11 @@ def ensure_supervisor() -> None:
 
 def supervise(*, token: str) -> bool:
     """One supervisor tick; returns whether the chain goes on (something still runs)."""
-    from . import tasks
+    from . import scheduling, tasks
 
     interval = option("supervisor_seconds")
+    # Schedules that came due while no worker ran start now (saying how late).
+    scheduling.start_due()
     now = timezone.now()
     with transaction.atomic():
         lease, _ = EngineLease.objects.select_for_update().get_or_create(

@@ -155,6 +155,17 @@ class Channel(models.Model):
     # the audience; the ledger and its unique constraint decide who has been contacted.
     claim_cursor = models.BigIntegerField(default=0, editable=False)
     dispatch_generation = models.PositiveIntegerField(default=0, editable=False)
+    # A Ready channel's scheduled start (channels/scheduling.py), and who scheduled it: the
+    # start is made in their name.
+    scheduled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     # channels/windows.py: the audience's zone keys (found at the first claim) and, per key,
     # the highest audience row id claimed; when the remaining contacts are all outside their
     # window, when and where the next ones open (for the card).
@@ -348,6 +359,8 @@ class Channel(models.Model):
             changes: dict = {"status": target}
             if action == "start":
                 changes["started_at"] = now
+                # Started by hand before its time, a schedule has nothing left to do.
+                changes["scheduled_at"] = None
                 if not locked.is_remarketing:
                     audience_list = ContactList.objects.select_for_update().get(
                         pk=campaign.contact_list_id
@@ -407,8 +420,9 @@ class Channel(models.Model):
         ):
             setattr(self, field, getattr(other, field))
 
-    def start(self, *, by=None) -> None:
-        self._transition("start", by=by)
+    def start(self, *, by=None, reason: str = "") -> None:
+        """`reason`: said in the activity log (a scheduled start says so and how late)."""
+        self._transition("start", by=by, reason=reason)
 
     def pause(self, *, by=None, reason: str = "") -> None:
         """`reason`: why Herald itself paused it (a failing provider), for its card and log."""
