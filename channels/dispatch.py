@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from campaigns.models import Contact
 
-from . import events
+from . import events, windows
 from .content import content_for
 from .models import (
     AudienceMember,
@@ -107,9 +107,11 @@ def ensure_supervisor() -> None:
 
 def supervise(*, token: str) -> bool:
     """One supervisor tick; returns whether the chain goes on (something still runs)."""
-    from . import tasks
+    from . import scheduling, tasks
 
     interval = option("supervisor_seconds")
+    # Schedules that came due while no worker ran start now (saying how late).
+    scheduling.start_due()
     now = timezone.now()
     with transaction.atomic():
         lease, _ = EngineLease.objects.select_for_update().get_or_create(
@@ -180,21 +182,42 @@ class Claim:
     retry_in: float = 0.0
 
 
-def audience_after(channel: Channel, *, cursor: int, limit: int) -> list[dict]:
-    """The next audience rows past `cursor`, in id order, with what a send needs."""
+def audience_rows(channel: Channel) -> models.QuerySet:
+    """The run's audience rows (memberships, or a remarketing channel's members)."""
     from campaigns.models import Membership
 
     if channel.is_remarketing:
-        rows = AudienceMember.objects.filter(channel_id=channel.pk)
-    else:
-        rows = Membership.objects.filter(
-            contact_list_id=channel.campaign.contact_list_id, id__lte=channel.audience_cutoff
-        )
+        return AudienceMember.objects.filter(channel_id=channel.pk)
+    return Membership.objects.filter(
+        contact_list_id=channel.campaign.contact_list_id, id__lte=channel.audience_cutoff
+    )
+
+
+def audience_after(channel: Channel, *, cursor: int, limit: int) -> list[dict]:
+    """The next audience rows past `cursor`, in id order, with what a send needs."""
     return list(
-        rows.filter(id__gt=cursor)
+        audience_rows(channel)
+        .filter(id__gt=cursor)
         .order_by("id")
         .values("id", "contact_id", *CONTACT_COLUMNS)[:limit]
     )
+
+
+def claimable_rows(channel: Channel, *, limit: int) -> windows.Picked:
+    """The rows a claim may take now: past the cursor, or, with a sending window, those
+    of the zone keys inside it (channels/windows.py)."""
+    if channel.window.any_time:
+        rows = audience_after(channel, cursor=channel.claim_cursor, limit=limit)
+        changes = {"claim_cursor": rows[-1]["id"]} if rows else {}
+        return windows.Picked(rows, changes, exhausted=not rows)
+    return windows.pick(
+        channel, audience_rows(channel), columns=CONTACT_COLUMNS, now=windows.clock(), limit=limit
+    )
+
+
+NEVER_IN_WINDOW = (
+    "No hour of the sending window is inside it in every time zone its number may be in."
+)
 
 
 def skip_reason(channel: Channel, row: dict) -> str:
@@ -238,9 +261,12 @@ def claim_batch(*, channel_id: int, generation: int, limit: int, lane: int = 0) 
             return Claim(
                 running=True, in_flight=channel.in_flight, retry_in=max(retry_in, IDLE_WAIT)
             )
-        rows = audience_after(channel, cursor=channel.claim_cursor, limit=room)
+        picked = claimable_rows(channel, limit=room)
+        rows = picked.rows
         if not rows:
-            Channel.objects.filter(pk=channel_id).update(**alive)
+            Channel.objects.filter(pk=channel_id).update(**alive, **picked.changes)
+            if picked.wait is not None:
+                return Claim(running=True, in_flight=channel.in_flight, retry_in=picked.wait)
             return Claim(running=True, exhausted=True, in_flight=channel.in_flight)
         already = set(
             Delivery.objects.filter(
@@ -253,7 +279,11 @@ def claim_batch(*, channel_id: int, generation: int, limit: int, lane: int = 0) 
         for row in rows:
             if row["contact_id"] in already:
                 continue
-            if reason := skip_reason(channel, row):
+            if row.get("contact__zone_key") in picked.never:
+                skips.append(
+                    (row["contact_id"], Delivery.State.SKIPPED, NEVER_IN_WINDOW, now, now, None)
+                )
+            elif reason := skip_reason(channel, row):
                 skips.append((row["contact_id"], Delivery.State.SKIPPED, reason, now, now, None))
             else:
                 sends.append(row)
@@ -263,7 +293,7 @@ def claim_batch(*, channel_id: int, generation: int, limit: int, lane: int = 0) 
         ]
         ids = insert_deliveries(channel_id, sending + skips)
         Channel.objects.filter(pk=channel_id).update(
-            claim_cursor=rows[-1]["id"],
+            **picked.changes,
             in_flight=models.F("in_flight") + len(sends),
             processed=models.F("processed") + len(skips),
             skipped=models.F("skipped") + len(skips),
@@ -600,7 +630,9 @@ def try_complete(*, channel_id: int) -> bool:
         # The cursor walked past someone (it should not): walk the audience again; the
         # ledger keeps those already contacted from being contacted twice.
         log.error("channel %s: audience not exhausted at the end; rewalking", channel_id)
-        Channel.objects.filter(pk=channel_id).update(claim_cursor=0)
+        Channel.objects.filter(pk=channel_id).update(
+            claim_cursor=0, zone_cursors={}, audience_zones=None
+        )
         return False
     try:
         channel.complete()

@@ -1,6 +1,7 @@
 from django import forms
 
 from .models import Channel
+from .windows import DAY_NAMES
 
 # The content fields each kind uses, in the order the form shows them.
 CONTENT_FIELDS = {
@@ -11,7 +12,24 @@ CONTENT_FIELDS = {
 PLACEHOLDER_HELP = "Placeholders such as {first_name}, {name} or {city} are filled per contact."
 
 
+WINDOW_HELP = (
+    "In each contact's local time. Calls and texts default to 08:00–21:00 (the US TCPA "
+    "hours); leave both times blank to send at any hour (the default for email)."
+)
+
+
+WINDOW_FIELDS = frozenset({"window_days", "window_start", "window_end"})
+
+
 class ChannelForm(forms.ModelForm):
+    window_days = forms.TypedMultipleChoiceField(
+        label="Sending days",
+        choices=list(enumerate(DAY_NAMES)),
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one day to send on."},
+    )
+
     class Meta:
         model = Channel
         fields = [
@@ -27,16 +45,22 @@ class ChannelForm(forms.ModelForm):
             "email_body",
             "email_from",
             "max_per_second",
+            "window_days",
+            "window_start",
+            "window_end",
         ]
         widgets = {
             "voice_script": forms.Textarea(attrs={"rows": 4}),
             "sms_template": forms.Textarea(attrs={"rows": 3}),
             "email_body": forms.Textarea(attrs={"rows": 6}),
+            "window_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "window_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
         help_texts = {
             "voice_script": PLACEHOLDER_HELP,
             "sms_template": PLACEHOLDER_HELP,
             "email_body": PLACEHOLDER_HELP,
+            "window_end": WINDOW_HELP,
         }
 
     def __init__(self, *args, **kwargs) -> None:
@@ -46,6 +70,17 @@ class ChannelForm(forms.ModelForm):
         for name in ("max_per_second", "max_concurrent"):
             self.fields[name].min_value = 1
             self.fields[name].widget.attrs["min"] = 1
+        if self.data and not WINDOW_FIELDS & set(self.data):
+            # A post without the window section (the page always sends its time inputs, even
+            # blank) leaves the window as it is: a new channel gets its kind's default.
+            for name in WINDOW_FIELDS:
+                del self.fields[name]
+        if not self.instance.pk:
+            # Calls and texts are the kinds most created; an untouched new email channel gets
+            # its own default in clean().
+            start, end = Channel.DEFAULT_WINDOWS[Channel.Kind.AI_VOICE]
+            self.initial.setdefault("window_start", start)
+            self.initial.setdefault("window_end", end)
         # Only voice uses it; other kinds keep what they have.
         self.fields["max_concurrent"].required = False
         if self.instance.pk and self.instance.status != Channel.Status.READY:
@@ -56,6 +91,17 @@ class ChannelForm(forms.ModelForm):
     def clean_max_concurrent(self) -> int:
         value = self.cleaned_data.get("max_concurrent")
         return value if value is not None else self.instance.max_concurrent
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        untouched = not {"window_start", "window_end"} & set(self.changed_data)
+        if not self.instance.pk and kind in Channel.DEFAULT_WINDOWS and untouched:
+            start, end = Channel.DEFAULT_WINDOWS[kind]
+            cleaned["window_start"], cleaned["window_end"] = start, end
+            self.instance.window_start, self.instance.window_end = start, end
+            self.instance.window_days = cleaned.get("window_days") or self.instance.window_days
+        return cleaned
 
     def kind_sections(self) -> list[tuple[str, str, list[forms.BoundField]]]:
         """(kind value, kind label, its bound fields) for the template's fieldsets."""

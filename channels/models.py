@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -42,6 +43,10 @@ def render_template(text: str, values: dict) -> str:
     return PLACEHOLDER.sub(lambda match: str(values.get(match.group(1), "")), text or "")
 
 
+def list_of_all_days() -> list[int]:
+    return [0, 1, 2, 3, 4, 5, 6]
+
+
 class Channel(models.Model):
     class Kind(models.TextChoices):
         AI_VOICE = "ai_voice", "AI Voice"
@@ -79,6 +84,13 @@ class Channel(models.Model):
     }
     DEFAULT_MAX_PER_SECOND = {Kind.AI_VOICE: 5, Kind.SMS: 50, Kind.EMAIL: 100}
     DEFAULT_MAX_CONCURRENT = 10
+    # SPEC 4b: calls and texts only in the US TCPA hours unless the manager says otherwise;
+    # email any time. Applied to a new channel by its form.
+    DEFAULT_WINDOWS = {
+        Kind.AI_VOICE: (time(8), time(21)),
+        Kind.SMS: (time(8), time(21)),
+        Kind.EMAIL: (None, None),
+    }
 
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.CASCADE, related_name="channels"
@@ -115,6 +127,12 @@ class Channel(models.Model):
         help_text="Voice only: calls in progress at once.",
     )
 
+    # Sending window (SPEC section 4b), in each contact's local time. No start and end: any
+    # hour. Days are weekday numbers, 0 = Monday.
+    window_days = models.JSONField("sending days", default=list_of_all_days, blank=True)
+    window_start = models.TimeField("window opens", null=True, blank=True)
+    window_end = models.TimeField("window closes", null=True, blank=True)
+
     # The audience. A list-based channel's audience is the list's memberships with an id up
     # to `audience_cutoff`, fixed at start; a remarketing channel's is its `audience_members`.
     source_channel = models.ForeignKey(
@@ -137,6 +155,24 @@ class Channel(models.Model):
     # the audience; the ledger and its unique constraint decide who has been contacted.
     claim_cursor = models.BigIntegerField(default=0, editable=False)
     dispatch_generation = models.PositiveIntegerField(default=0, editable=False)
+    # A Ready channel's scheduled start (channels/scheduling.py), and who scheduled it: the
+    # start is made in their name.
+    scheduled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    # channels/windows.py: the audience's zone keys (found at the first claim) and, per key,
+    # the highest audience row id claimed; when the remaining contacts are all outside their
+    # window, when and where the next ones open (for the card).
+    audience_zones = models.JSONField(null=True, blank=True, editable=False)
+    zone_cursors = models.JSONField(default=dict, blank=True, editable=False)
+    waiting_until = models.DateTimeField(null=True, blank=True, editable=False)
+    waiting_zone = models.CharField(max_length=64, blank=True, editable=False)
     # Set when the provider answered 429: no claim before this instant (the channel slows
     # down by itself instead of burning through its list with refusals).
     throttled_until = models.DateTimeField(null=True, blank=True, editable=False)
@@ -194,10 +230,29 @@ class Channel(models.Model):
             errors["max_per_second"] = "Allow at least one contact per second."
         if self.kind == self.Kind.AI_VOICE and self.max_concurrent < 1:
             errors["max_concurrent"] = "Allow at least one call at a time."
+        errors.update(self.window_errors())
         if self._state.adding and self.campaign_id and self.campaign.is_archived:
             errors[NON_FIELD_ERRORS] = self.campaign.ARCHIVED_MESSAGE
         if errors:
             raise ValidationError(errors)
+
+    def window_errors(self) -> dict[str, str]:
+        """An empty window would hold the channel forever: refuse it."""
+        days = self.window_days or []
+        if not days or not set(days) <= set(range(7)):
+            return {"window_days": "Choose at least one day to send on."}
+        if (self.window_start is None) != (self.window_end is None):
+            field = "window_end" if self.window_end is None else "window_start"
+            return {field: "Give both times, or neither to send at any hour."}
+        if self.window_start is not None and self.window_start >= self.window_end:
+            return {"window_end": "The window must close after it opens, the same day."}
+        return {}
+
+    @property
+    def window(self):
+        from .windows import Window
+
+        return Window(frozenset(self.window_days or ()), self.window_start, self.window_end)
 
     @property
     def is_editable(self) -> bool:
@@ -304,6 +359,8 @@ class Channel(models.Model):
             changes: dict = {"status": target}
             if action == "start":
                 changes["started_at"] = now
+                # Started by hand before its time, a schedule has nothing left to do.
+                changes["scheduled_at"] = None
                 if not locked.is_remarketing:
                     audience_list = ContactList.objects.select_for_update().get(
                         pk=campaign.contact_list_id
@@ -363,8 +420,9 @@ class Channel(models.Model):
         ):
             setattr(self, field, getattr(other, field))
 
-    def start(self, *, by=None) -> None:
-        self._transition("start", by=by)
+    def start(self, *, by=None, reason: str = "") -> None:
+        """`reason`: said in the activity log (a scheduled start says so and how late)."""
+        self._transition("start", by=by, reason=reason)
 
     def pause(self, *, by=None, reason: str = "") -> None:
         """`reason`: why Herald itself paused it (a failing provider), for its card and log."""

@@ -18,6 +18,7 @@ from django.db.models import (
 )
 
 from .models import Channel
+from .windows import waiting_text
 
 # The current rate is the deliveries created in this window, per second.
 RATE_WINDOW = timedelta(seconds=30)
@@ -55,6 +56,7 @@ def load_live_channels(campaign, *, now: datetime) -> list[Channel]:
     for channel in channels:
         channel.rate = current_rate(channel, now=now)
         channel.seconds_left = seconds_left(channel)
+        channel.window_wait = waiting_text(channel, now=now)
     return channels
 
 

@@ -48,3 +48,13 @@ def dispatch_channel(channel_id: int, generation: int, lane: int, failures: int 
 def supervise(token: str) -> None:
     """Sweep expired claims and wake running channels that no task chain serves."""
     dispatch.supervise(token=token)
+
+
+@task(priority=SUPERVISOR_PRIORITY)
+def start_scheduled(channel_id: int, at: str) -> None:
+    """A channel's scheduled start (channels/scheduling.py); `at` tells a stale one apart."""
+    from datetime import datetime
+
+    from . import scheduling
+
+    scheduling.start_if_due(channel_id=channel_id, at=datetime.fromisoformat(at))

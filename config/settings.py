@@ -5,6 +5,7 @@ start on an unsafe setting (a missing or development SECRET_KEY, no ALLOWED_HOST
 """
 
 import os
+import zoneinfo
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -171,6 +172,12 @@ LOGGING = {
 
 # Herald's own settings.
 HERALD_DEFAULT_REGION = os.environ.get("HERALD_DEFAULT_REGION", "US")
+# The zone of a contact with no time zone and no phone number that implies one (SPEC 4b).
+HERALD_DEFAULT_TIMEZONE = os.environ.get("HERALD_DEFAULT_TIMEZONE", "America/New_York")
+if HERALD_DEFAULT_TIMEZONE not in zoneinfo.available_timezones():
+    raise ImproperlyConfigured(
+        f"HERALD_DEFAULT_TIMEZONE {HERALD_DEFAULT_TIMEZONE!r} is not an IANA zone."
+    )
 
 
 def env_kinds(name: str, default: str) -> dict[str, float]:

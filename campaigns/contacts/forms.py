@@ -22,7 +22,12 @@ class ContactListForm(forms.ModelForm):
 
 
 class ContactForm(forms.ModelForm):
-    timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES, initial="UTC", label="Time zone")
+    # Blank: the zone comes from the phone number, else HERALD_DEFAULT_TIMEZONE (SPEC 4b).
+    timezone = forms.ChoiceField(
+        choices=[("", "— from the phone number, else the default —"), *TIMEZONE_CHOICES],
+        required=False,
+        label="Time zone",
+    )
 
     class Meta:
         model = Contact

@@ -5,7 +5,7 @@ CSV row's Candidate — is the stored contact with the same E.164 phone, else th
 same email (emails are stored lower-cased, so this match ignores case); among several, the one
 already in the list, then the oldest. Two incoming contacts with a common address are one
 contact too. A match only gains what it lacks (a blank name or address, a time zone where it
-has UTC, new attributes, opt-outs): nothing it holds is overwritten, no opt-out undone.
+has none, new attributes, opt-outs): nothing it holds is overwritten, no opt-out undone.
 
 The new contacts are inserted, the newcomers join the list and the list's stored size
 follows, all in one transaction under the list's row lock, with a fixed number of queries
@@ -24,12 +24,13 @@ from django.utils import timezone
 
 from campaigns.models import Contact, ContactList, Membership
 
+from .zones import zone_key_for
+
 if TYPE_CHECKING:
     from .importing.rows import Candidate
 
     Incoming = Contact | Candidate
 
-DEFAULT_TIMEZONE = "UTC"
 # What a contact is stored with, and what a merge may fill in; Candidate has the same names.
 CONTACT_COLUMNS = (
     "name",
@@ -38,6 +39,7 @@ CONTACT_COLUMNS = (
     "timezone",
     "attributes",
     *Contact.OPT_OUT_FIELDS.values(),
+    "zone_key",
 )
 
 
@@ -96,7 +98,7 @@ def merge_into(contact: Incoming, incoming: Incoming) -> bool:
         if value and not getattr(contact, name):
             setattr(contact, name, value)
             changed = True
-    if incoming.timezone != DEFAULT_TIMEZONE and contact.timezone in ("", DEFAULT_TIMEZONE):
+    if incoming.timezone and not contact.timezone:
         contact.timezone = incoming.timezone
         changed = True
     new_attributes = {k: v for k, v in incoming.attributes.items() if k not in contact.attributes}
@@ -107,6 +109,9 @@ def merge_into(contact: Incoming, incoming: Incoming) -> bool:
         if getattr(incoming, name) and not getattr(contact, name):
             setattr(contact, name, True)
             changed = True
+    if changed and isinstance(contact, Contact):
+        # A Candidate derives its key; a stored contact keeps it in a column.
+        contact.zone_key = zone_key_for(timezone=contact.timezone, phone=contact.phone)
     return changed
 
 
@@ -166,6 +171,7 @@ def _insert_contacts(contacts: list[Incoming]) -> None:
     rows = [
         (c.name, c.phone, c.email, c.timezone, json.dumps(c.attributes))
         + tuple(getattr(c, name) for name in Contact.OPT_OUT_FIELDS.values())
+        + (c.zone_key,)
         for c in contacts
     ]
     with connection.cursor() as cursor:
@@ -174,10 +180,10 @@ def _insert_contacts(contacts: list[Incoming]) -> None:
             # parse and plan than to insert.
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) "  # noqa: S608 (names from the model)
-                "SELECT n, p, e, tz, a::jsonb, v, s, m, %s FROM unnest("
+                "SELECT n, p, e, tz, a::jsonb, v, s, m, z, %s FROM unnest("
                 "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
-                "%s::bool[], %s::bool[], %s::bool[]) WITH ORDINALITY "
-                "AS r(n, p, e, tz, a, v, s, m, ord) ORDER BY ord RETURNING id",
+                "%s::bool[], %s::bool[], %s::bool[], %s::text[]) WITH ORDINALITY "
+                "AS r(n, p, e, tz, a, v, s, m, z, ord) ORDER BY ord RETURNING id",
                 [now, *(list(column) for column in zip(*rows, strict=True))],
             )
             ids = [row[0] for row in cursor.fetchall()]

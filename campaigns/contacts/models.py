@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from channels.models import Channel
 
+from .zones import is_time_zone, zone_key_for
+
 if TYPE_CHECKING:
     from .merging import Added
 
@@ -40,7 +42,14 @@ class Contact(models.Model):
     name = models.CharField(max_length=200)
     phone = models.CharField(max_length=20, blank=True, help_text="Stored in E.164 form.")
     email = models.EmailField(blank=True)
-    timezone = models.CharField(max_length=64, default="UTC")
+    # An IANA name, or blank when none was given (SPEC 4b: not UTC, which would put the
+    # contact in the wrong sending window).
+    timezone = models.CharField(max_length=64, blank=True, default="")
+    # Derived from `timezone` and `phone` on every save and import (`zones.zone_key_for`):
+    # the engine claims by it with an SQL IN.
+    zone_key = models.TextField(
+        blank=True, default="", db_default=models.Value(""), editable=False
+    )
     attributes = models.JSONField(default=dict, blank=True)
     opted_out_voice = models.BooleanField("opted out of calls", default=False)
     opted_out_sms = models.BooleanField("opted out of SMS", default=False)
@@ -64,6 +73,14 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.email or self.phone
+
+    def save(self, *args, **kwargs) -> None:
+        # A derived column, not a side effect: kept with the fields it is derived from.
+        self.zone_key = zone_key_for(timezone=self.timezone, phone=self.phone)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"timezone", "phone"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "zone_key"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("contacts:contact", args=[self.pk])
@@ -120,6 +137,10 @@ class Contact(models.Model):
             else:
                 if len(self.email) > max_length:
                     errors["email"] = [f"An email address has at most {max_length} characters."]
+        if self.timezone and not is_time_zone(self.timezone):
+            errors["timezone"] = [
+                f"“{self.timezone}” is not a time zone; use a name such as America/New_York."
+            ]
         if not self.phone and not self.email and "phone" not in errors:
             errors["phone"] = ["A contact needs a phone number or an email address."]
         if errors:

@@ -1,5 +1,7 @@
 """Adding a channel to a campaign (`campaigns:add_channel`) and editing one (`channels:edit`)."""
 
+from datetime import time
+
 import pytest
 from django.urls import reverse
 
@@ -189,3 +191,69 @@ def test_it_requires_sign_in(client, campaign):
 def test_it_answers_404_for_unknown_ids(manager_client):
     assert manager_client.get(reverse("campaigns:add_channel", args=[999999])).status_code == 404
     assert manager_client.get(reverse("channels:edit", args=[999999])).status_code == 404
+
+
+WINDOW = {"window_days": ["0", "1", "2", "3", "4"], "window_start": "09:00", "window_end": "17:30"}
+
+
+def test_it_shows_the_sending_window_with_the_calls_and_texts_default(manager_client, campaign):
+    html = manager_client.get(add_url(campaign)).content.decode()
+    assert "<legend>Sending window</legend>" in html
+    assert 'value="08:00"' in html and 'value="21:00"' in html
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "window"),
+    [
+        ("ai_voice", VOICE, (time(8), time(21))),
+        ("email", {"email_subject": "Hi", "email_body": "Hello"}, (None, None)),
+    ],
+)
+def test_a_new_channel_gets_its_kinds_default_window(
+    manager_client, campaign, kind, fields, window
+):
+    form = {
+        **fields,
+        "kind": kind,
+        "name": "New",
+        "max_per_second": 2,
+        "window_days": [str(day) for day in range(7)],
+        "window_start": "08:00",  # the page's initial values, untouched
+        "window_end": "21:00",
+    }
+    assert manager_client.post(add_url(campaign), form).status_code == 302
+    channel = Channel.objects.get()
+    assert (channel.window_start, channel.window_end) == window
+    assert channel.window_days == list(range(7))
+
+
+def test_it_saves_a_chosen_window(manager_client, campaign):
+    assert manager_client.post(add_url(campaign), {**VOICE, **WINDOW}).status_code == 302
+    channel = Channel.objects.get()
+    assert channel.window_days == [0, 1, 2, 3, 4]
+    assert (channel.window_start, channel.window_end) == (time(9), time(17, 30))
+
+
+@pytest.mark.parametrize(
+    ("window", "field", "message"),
+    [
+        ({"window_days": []}, "window_days", "Choose at least one day to send on."),
+        ({"window_start": "09:00", "window_end": "09:00"}, "window_end", "must close after"),
+        ({"window_start": "21:00", "window_end": "08:00"}, "window_end", "must close after"),
+        ({"window_start": "", "window_end": "08:00"}, "window_start", "Give both times"),
+    ],
+)
+def test_it_refuses_an_empty_window(manager_client, campaign, window, field, message):
+    response = manager_client.post(add_url(campaign), {**VOICE, **WINDOW, **window})
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors[field])
+    assert not Channel.objects.exists()
+
+
+def test_it_edits_the_window(manager_client, campaign):
+    channel = ChannelFactory(campaign=campaign, kind=Channel.Kind.AI_VOICE, voice_script="Hi")
+    data = {**VOICE, "window_days": ["5", "6"], "window_start": "", "window_end": ""}
+    assert manager_client.post(edit_url(channel), data).status_code == 302
+    channel.refresh_from_db()
+    assert channel.window_days == [5, 6]
+    assert (channel.window_start, channel.window_end) == (None, None)

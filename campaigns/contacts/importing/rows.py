@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
+from campaigns.contacts.zones import zone_key_for
 from campaigns.models import Contact, normalize_phone
 from channels.models import Channel
 
 from .layout import Layout
 
-DEFAULT_TIMEZONE = "UTC"
+# A row without a time zone stores none (SPEC 4b): its phone or the default zone decides.
+DEFAULT_TIMEZONE = ""
 MAX_NAME_LENGTH = Contact._meta.get_field("name").max_length
 MAX_EMAIL_LENGTH = Contact._meta.get_field("email").max_length
 
@@ -60,6 +62,10 @@ class Candidate:
     opted_out_sms: bool = False
     opted_out_email: bool = False
     pk: int | None = None
+
+    @property
+    def zone_key(self) -> str:
+        return zone_key_for(timezone=self.timezone, phone=self.phone)
 
 
 class Rejected(ValueError):

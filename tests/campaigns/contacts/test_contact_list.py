@@ -146,7 +146,7 @@ def test_it_fills_blanks_and_never_overwrites_or_undoes_an_opt_out():
         name="Ann Lee",
         phone="+12025550101",
         email="",
-        timezone="UTC",
+        timezone="",  # none given: the merge fills it
         attributes={"city": "Paris"},
         opted_out_voice=True,
     )
@@ -165,6 +165,7 @@ def test_it_fills_blanks_and_never_overwrites_or_undoes_an_opt_out():
     )
 
     known.refresh_from_db()
+    assert known.zone_key == "Europe/Paris"
     assert (known.name, known.email, known.timezone) == (
         "Ann Lee",
         "ann@example.com",

@@ -41,12 +41,12 @@ def test_it_exports_the_list_as_neutralised_streamed_csv(viewer_client):
             '\'=HYPERLINK("http://evil")',
             "'+12025550101",
             "a@example.com",
-            "UTC",
+            "",
             "sms",
             "'@Paris",
             "",
         ],
-        ["Bob", "", "b@example.com", "UTC", "", "", "'-1"],
+        ["Bob", "", "b@example.com", "", "", "", "'-1"],
     ]
 
 

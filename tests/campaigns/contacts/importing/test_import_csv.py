@@ -129,3 +129,22 @@ def test_it_keeps_the_size_equal_to_the_memberships_over_two_imports():
     assert (result.imported, result.merged) == (1, 1)
     assert contact_list.size == 3 == contact_list.memberships.count()
     assert Contact.objects.count() == 3
+
+
+def test_it_stores_no_zone_when_none_is_given_and_derives_the_zone_key():
+    contact_list = ContactListFactory()
+    source = io.BytesIO(
+        b"name,phone,email,timezone\n"
+        b"Chi,+13125550100,,\n"
+        b"Lon,+13125550101,,europe/london\n"
+        b"Mail,,mail@example.com,\n"
+        b"Bad,+13125550102,,Mars/Olympus\n"
+    )
+    result = import_csv(contact_list=contact_list, source=source, default_region="US")
+    stored = {c.name: (c.timezone, c.zone_key) for c in Contact.objects.all()}
+    assert stored == {
+        "Chi": ("", "America/Chicago"),
+        "Lon": ("Europe/London", "Europe/London"),
+        "Mail": ("", ""),
+    }
+    assert [error.column for error in result.errors] == ["timezone"]

@@ -1,0 +1,52 @@
+"""A contact's zone key: the time zones its sending window is read in (SPEC section 4b).
+
+The key is stored on the contact (`Contact.zone_key`) so that the engine can pick the
+contacts of the zones whose window is open with an SQL `IN`, never by reading each contact:
+
+- the contact's own `timezone` when one was given;
+- else the zones its phone number may be in (phonenumbers' time-zone data), sorted and
+  joined with `|`: a contact whose number spans several zones is inside its window only
+  when it is inside it in every one of them;
+- else "" — the default zone, `HERALD_DEFAULT_TIMEZONE`, read when the window is checked, so
+  changing the setting moves those contacts at once.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+
+import phonenumbers
+from phonenumbers import timezone as phone_zones
+
+SEPARATOR = "|"
+
+
+@cache
+def iana_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_time_zone(name: str) -> bool:
+    return name in iana_zones()
+
+
+def zones_for_phone(phone: str) -> tuple[str, ...]:
+    """The IANA zones an E.164 number may be in (none when phonenumbers does not know)."""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return ()
+    return tuple(sorted(z for z in phone_zones.time_zones_for_number(number) if is_time_zone(z)))
+
+
+def zone_key_for(*, timezone: str, phone: str) -> str:
+    if timezone:
+        return timezone
+    if phone:
+        return SEPARATOR.join(zones_for_phone(phone))
+    return ""
+
+
+def zones_of(key: str, *, default: str) -> list[str]:
+    return key.split(SEPARATOR) if key else [default]
