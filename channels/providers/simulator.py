@@ -52,6 +52,7 @@ class SimulatedWebhooks:
         self.ready = threading.Condition()
         self.thread: threading.Thread | None = None
         self.sequence = itertools.count()
+        self.reporting = 0  # callbacks popped and not yet recorded
 
     def schedule(self, delay: float, kind: str, outcomes: list[dict]) -> None:
         with self.ready:
@@ -76,6 +77,7 @@ class SimulatedWebhooks:
                     if not self.ready.wait(timeout=timeout) and not self.due:
                         connection.close()  # idle: give the connection back
                 _, _, kind, outcomes = heapq.heappop(self.due)
+                self.reporting += 1
             for outcome in outcomes:
                 try:
                     ingest(simulated_report(kind, outcome))
@@ -83,16 +85,17 @@ class SimulatedWebhooks:
                     log.exception(
                         "simulated callback for delivery %s failed", outcome["delivery_id"]
                     )
+            with self.ready:
+                self.reporting -= 1
 
     def wait_until_idle(self, timeout: float = 10.0) -> None:
         """Wait until every scheduled callback has been made (tests, seed data)."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             with self.ready:
-                if not self.due:
-                    break
+                if not self.due and not self.reporting:
+                    return
             time.sleep(0.02)
-        time.sleep(0.05)  # the last one popped may still be recording
 
 
 simulated_webhooks = SimulatedWebhooks()
