@@ -63,9 +63,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_filters",
-    "django_tasks_db",
     "campaigns",
+    # Before django_tasks_db: its `db_worker` command shadows the library's (it waits for
+    # the database instead of exiting).
     "channels",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
