@@ -50,14 +50,8 @@ def test_it_answers_404_for_an_unknown_campaign(manager_client):
 
 
 @pytest.fixture
-def archived(manager):
-    campaign = CampaignFactory(name="Old")
-    channel = ChannelFactory(campaign=campaign)
-    channel.start(by=manager)
-    channel.stop(by=manager)
-    campaign.refresh_from_db()
-    campaign.archive(by=manager)
-    return campaign
+def archived(archived_campaign):
+    return archived_campaign
 
 
 def test_it_refuses_to_edit_an_archived_campaign_with_409(manager_client, archived):
