@@ -57,6 +57,19 @@ class CampaignAdmin(admin.ModelAdmin):
     def has_archive_permission(self, request) -> bool:
         return request.user.has_perm("campaigns.archive_campaign")
 
+    def get_readonly_fields(self, request, obj=None):
+        # The same rules as the campaign's page (CampaignForm, campaign_edit).
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.is_archived:
+            fields += ["name", "description", "contact_list", "created_by"]
+        elif obj is not None and obj.contact_list_is_fixed:
+            fields.append("contact_list")
+        return fields
+
+    def get_inlines(self, request, obj):
+        # An archived campaign takes no new channel (nor does it show the empty add row).
+        return [] if obj is not None and obj.is_archived else self.inlines
+
     def has_delete_permission(self, request, obj=None):
         if obj is not None and not obj.can_delete():
             return False

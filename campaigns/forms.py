@@ -20,7 +20,7 @@ class CampaignForm(forms.ModelForm):
         self.fields["contact_list"].label_from_instance = lambda contact_list: (
             f"{contact_list.name} ({contact_list.size:,} contacts)"
         )
-        if self.instance.pk and self.instance.status != Campaign.Status.DRAFT:
+        if self.instance.pk and self.instance.contact_list_is_fixed:
             # Started channels have fixed their audience from this list.
             self.fields["contact_list"].disabled = True
             self.fields[

@@ -127,6 +127,12 @@ class Campaign(models.Model):
     def can_add_channel(self) -> bool:
         return not self.is_archived
 
+    @property
+    def contact_list_is_fixed(self) -> bool:
+        """Once a channel has started (any status but Draft), its audience came from this
+        list: changing it would message people who were never in that audience."""
+        return self.status != Campaign.Status.DRAFT
+
     def refusal(self, action: str) -> InvalidTransition | None:
         """What `action` would meet now: None if allowed, AlreadyDone for a no-op."""
         if self.status in self.ACTIONS[action]:

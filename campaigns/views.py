@@ -71,13 +71,20 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, pk, perm="campaigns.change_campaign")
     form = CampaignForm(request.POST if request.method == "POST" else None, instance=campaign)
-    if form.is_valid():
-        with transaction.atomic():
-            form.save()
-            ActivityEvent.record(actor=request.user, action="edit", campaign=campaign)
-        messages.success(request, f"Campaign “{campaign.name}” saved.")
-        return redirect(campaign)
-    return render(request, "campaigns/form.html", {"form": form, "campaign": campaign})
+    context = {"form": form, "campaign": campaign}
+    try:
+        # An archived campaign is read-only, its name too (SPEC section 3), as for a channel.
+        campaign.refuse_if_archived()
+        if form.is_valid():
+            with transaction.atomic():
+                Campaign.objects.lock_for_change(campaign.pk)
+                form.save()
+                ActivityEvent.record(actor=request.user, action="edit", campaign=campaign)
+            messages.success(request, f"Campaign “{campaign.name}” saved.")
+            return redirect(campaign)
+    except InvalidTransition as exc:
+        return render(request, "campaigns/form.html", {**context, "refusal": str(exc)}, status=409)
+    return render(request, "campaigns/form.html", context)
 
 
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:

@@ -74,6 +74,10 @@ class ChannelAdmin(OperateChannelPermission, admin.ModelAdmin):
             fields += [f.name for f in obj._meta.fields if f.editable and f.name not in fields]
         elif obj is not None and obj.status == Channel.Status.PAUSED:
             fields += ["kind", "campaign", "source_channel", "source_outcomes"]
+        elif obj is not None:
+            # A channel never moves to another campaign (SPEC section 6): both campaigns'
+            # stored statuses would go wrong, and an archived one would take a channel.
+            fields.append("campaign")
         return fields
 
     def has_delete_permission(self, request, obj=None):

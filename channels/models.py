@@ -214,6 +214,8 @@ class Channel(models.Model):
 
     #: Twilio refuses a message body longer than this.
     SMS_MAX_LENGTH = 1600
+    #: Generous but bounded: every send renders its own copy, and a batch holds a thousand.
+    CONTENT_MAX_LENGTHS = {"voice_script": 20_000, "email_body": 100_000}
 
     def clean(self) -> None:
         errors = {
@@ -226,6 +228,13 @@ class Channel(models.Model):
                 f"A text can be at most {self.SMS_MAX_LENGTH:,} characters (Twilio's limit, "
                 f"10 segments); this template has {len(self.sms_template):,}."
             )
+        for field, limit in self.CONTENT_MAX_LENGTHS.items():
+            if len(getattr(self, field)) > limit:
+                label = self._meta.get_field(field).verbose_name
+                errors[field] = (
+                    f"The {label} can be at most {limit:,} characters; "
+                    f"this one has {len(getattr(self, field)):,}."
+                )
         if self.max_per_second < 1:
             errors["max_per_second"] = "Allow at least one contact per second."
         if self.kind == self.Kind.AI_VOICE and self.max_concurrent < 1:

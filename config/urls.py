@@ -1,21 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from channels.unsubscribe import unsubscribe
+from config.views import health
 
-
-@login_not_required
-def health(request: HttpRequest) -> JsonResponse:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
-
+handler500 = "config.views.server_error"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="campaigns:list", permanent=False)),

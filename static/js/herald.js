@@ -3,22 +3,33 @@
 (function () {
   "use strict";
 
-  // hx-confirm questions open Herald's <dialog> rather than the browser's confirm().
+  // Questions open Herald's <dialog> rather than the browser's confirm().
   const dialog = document.getElementById("confirm-dialog");
-  document.addEventListener("htmx:confirm", function (event) {
-    if (!event.detail.question || !dialog) return;
-    event.preventDefault();
-    const source = event.detail.elt;
+  function ask(source, question, onConfirm) {
     dialog.querySelector("#confirm-dialog-title").textContent =
       source.dataset.confirmTitle || "Please confirm";
-    dialog.querySelector("#confirm-dialog-text").textContent = event.detail.question;
+    dialog.querySelector("#confirm-dialog-text").textContent = question;
     dialog.querySelector("#confirm-dialog-ok").textContent =
       source.dataset.confirmAction || "Confirm";
     dialog.returnValue = "";
     dialog.addEventListener("close", function onClose() {
-      if (dialog.returnValue === "confirm") event.detail.issueRequest(true);
+      if (dialog.returnValue === "confirm") onConfirm();
     }, { once: true });
     dialog.showModal();
+  }
+
+  document.addEventListener("htmx:confirm", function (event) {
+    if (!event.detail.question || !dialog) return;
+    event.preventDefault();
+    ask(event.detail.elt, event.detail.question, () => event.detail.issueRequest(true));
+  });
+
+  // A plain form with data-confirm (no inline onsubmit: the CSP forbids it) asks first.
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (!form.dataset.confirm || !dialog) return;
+    event.preventDefault();
+    ask(form, form.dataset.confirm, () => form.submit());
   });
 
   document.addEventListener("click", function (event) {
@@ -36,6 +47,22 @@
       menu.removeAttribute("open");
       menu.querySelector("summary").focus();
     });
+  });
+
+  // Polls slow down while the tab is hidden. htmx's trigger filters ([document.hidden])
+  // are evaluated JavaScript, which the CSP forbids; instead a polling element says how
+  // many seconds apart it polls while hidden (data-poll-hidden="15", or "never").
+  const lastHiddenPoll = new Map();
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const elt = event.detail.elt;
+    const hiddenEvery = elt.dataset && elt.dataset.pollHidden;
+    if (!hiddenEvery || !document.hidden) return lastHiddenPoll.delete(elt.id);
+    const last = lastHiddenPoll.get(elt.id) || 0;
+    if (hiddenEvery === "never" || Date.now() - last < Number(hiddenEvery) * 1000) {
+      event.preventDefault();
+    } else {
+      lastHiddenPoll.set(elt.id, Date.now());
+    }
   });
 
   // A result region marked data-show-refusals shows a 400's explanation (a test send to a

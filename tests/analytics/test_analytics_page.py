@@ -60,7 +60,7 @@ def test_it_polls_while_a_channel_runs(viewer_client):
     channel = ChannelFactory()
     put_channel_in(channel, Channel.Status.RUNNING)
     page = viewer_client.get(url_of(channel.campaign)).content.decode()
-    assert 'hx-trigger="every 3s [!document.hidden]"' in page
+    assert 'hx-trigger="every 3s" data-poll-hidden="never"' in page
     response = viewer_client.get(url_of(channel.campaign), headers=HTMX)
     assert response.status_code == 200
     html = response.content.decode()

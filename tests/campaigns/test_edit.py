@@ -47,3 +47,23 @@ def test_it_requires_sign_in(client, campaign):
 
 def test_it_answers_404_for_an_unknown_campaign(manager_client):
     assert manager_client.get(reverse("campaigns:edit", args=[999999])).status_code == 404
+
+
+@pytest.fixture
+def archived(archived_campaign):
+    return archived_campaign
+
+
+def test_it_refuses_to_edit_an_archived_campaign_with_409(manager_client, archived):
+    data = {"name": "Renamed", "description": "New", "contact_list": archived.contact_list.pk}
+    response = manager_client.post(url(archived), data)
+    assert response.status_code == 409
+    assert "This campaign is archived; unarchive it first." in response.content.decode()
+    archived.refresh_from_db()
+    assert (archived.name, archived.description) == ("Old", "")
+
+
+def test_it_says_so_on_get_for_an_archived_campaign(manager_client, archived):
+    response = manager_client.get(url(archived))
+    assert response.status_code == 409
+    assert "This campaign is archived; unarchive it first." in response.content.decode()

@@ -25,7 +25,7 @@ def test_it_returns_the_live_partial_while_a_channel_runs(manager_client, campai
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="live"')
     assert "<html" not in html
-    assert 'hx-trigger="every 2s [!document.hidden], every 15s [document.hidden]' in html
+    assert 'hx-trigger="every 2s, visibilitychange from:document" data-poll-hidden="15"' in html
     assert "Running" in html
 
 

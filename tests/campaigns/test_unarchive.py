@@ -3,18 +3,11 @@ from django.urls import reverse
 
 from campaigns.models import ActivityEvent, Campaign
 from tests.conftest import HTMX, url_for
-from tests.factories import CampaignFactory, ChannelFactory
 
 
 @pytest.fixture
-def campaign(manager):
-    campaign = CampaignFactory(name="Spring")
-    channel = ChannelFactory(campaign=campaign)
-    channel.start(by=manager)
-    channel.stop(by=manager)
-    campaign.refresh_from_db()
-    campaign.archive(by=manager)
-    return campaign
+def campaign(archived_campaign):
+    return archived_campaign
 
 
 url = url_for("campaigns:unarchive")

@@ -166,6 +166,34 @@ def test_it_refuses_a_text_longer_than_twilio_takes(manager_client, campaign):
     assert len(campaign.channels.get().sms_template) == 1600
 
 
+@pytest.mark.parametrize(
+    ("kind", "field", "limit", "label"),
+    [
+        ("email", "email_body", 100_000, "body"),
+        ("ai_voice", "voice_script", 20_000, "agent script"),
+    ],
+)
+def test_it_caps_an_email_body_and_a_call_script(
+    manager_client, campaign, kind, field, limit, label
+):
+    data = {
+        "kind": kind,
+        "name": "Long",
+        "max_per_second": 5,
+        "max_concurrent": 1,
+        "email_subject": "Hello",
+        "email_body": "Hi",
+        "voice_script": "Hi",
+    }
+    response = manager_client.post(add_url(campaign), {**data, field: "x" * (limit + 1)})
+    assert response.status_code == 200
+    assert f"The {label} can be at most {limit:,} characters" in response.content.decode()
+    assert not campaign.channels.exists()
+
+    response = manager_client.post(add_url(campaign), {**data, field: "x" * limit})
+    assert response.status_code == 302
+
+
 def test_it_refuses_to_edit_a_running_channel_with_409(manager_client, manager):
     channel = ChannelFactory(name="Texts")
     channel.start(by=manager)
