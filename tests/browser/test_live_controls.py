@@ -105,3 +105,35 @@ def test_it_refreshes_under_a_resting_pointer_when_no_control_moves(
     # The swapped-in region is live: its Pause still acts.
     page.get_by_role("button", name="Pause").click()
     expect(page.locator(f"#channel-{channel.pk} [data-status]")).to_have_text("Paused")
+
+
+COUNT_SYNTAX_ERRORS = """
+window.htmxSyntaxErrors = 0;
+document.addEventListener("htmx:syntax:error", () => { window.htmxSyntaxErrors += 1; });
+let hiddenForTest = false;
+Object.defineProperty(document, "hidden", { configurable: true, get: () => hiddenForTest });
+window.setHiddenForTest = (hidden) => {
+  hiddenForTest = hidden;
+  document.dispatchEvent(new Event("visibilitychange"));
+};
+"""
+
+
+def test_it_refreshes_on_return_to_the_tab_with_a_valid_trigger(
+    page, live_server, sign_in, manager
+):
+    page.add_init_script(COUNT_SYNTAX_ERRORS)
+    campaign, channel = running_campaign()
+    sign_in(manager)
+    refreshes = []
+    page.on("request", lambda r: refreshes.append(r.url) if r.url.endswith("/live/") else None)
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
+    page.evaluate("window.setHiddenForTest(true)")
+    page.wait_for_timeout(2_500)  # hidden: no refresh on leaving, the two-second one is quiet
+    assert refreshes == []
+    Channel.objects.filter(pk=channel.pk).update(processed=9)
+    page.evaluate("window.setHiddenForTest(false)")
+    page.wait_for_timeout(500)
+    assert len(refreshes) == 1, refreshes
+    expect(page.locator(f"#channel-{channel.pk}-progress")).to_contain_text("9 of")
+    assert page.evaluate("window.htmxSyntaxErrors") == 0
