@@ -7,7 +7,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseStopPolling
 
 from channels.models import AlreadyDone, Channel, InvalidTransition
 
@@ -95,13 +94,15 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def campaign_live(request: HttpRequest, pk: int) -> HttpResponse:
-    """The polled partial; once nothing runs it answers 286 so htmx stops polling."""
+    """The polled partial: fast while something runs, slow while nothing does. When that
+    changed since the page's last refresh (`was`), the Activity section reloads too."""
     campaign = get_campaign_for_user(request, pk)
     context = live_context(campaign)
     response = render(request, "campaigns/detail.html#live", context)
-    if context["polling"] or not request.htmx:
-        return response
-    return HttpResponseStopPolling(response.content, headers={"HX-Trigger": CHANGED_EVENT})
+    now = "running" if context["polling"] else "idle"
+    if request.htmx and request.GET.get("was", now) != now:
+        response["HX-Trigger"] = CHANGED_EVENT
+    return response
 
 
 def campaign_activity(request: HttpRequest, pk: int) -> HttpResponse:

@@ -47,6 +47,15 @@ class ImportForm(forms.Form):
         label="Country of numbers without a country code",
         initial=settings.HERALD_DEFAULT_REGION,
     )
+    update_existing = forms.BooleanField(
+        required=False,
+        label="Update existing contacts",
+        help_text=(
+            "A row with the phone or email of a contact Herald already has is that contact. "
+            "Left unticked, the stored contact keeps its name and details and the report "
+            "lists the row with both names; ticked, the row's name and details replace them."
+        ),
+    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -61,7 +70,7 @@ class ImportForm(forms.Form):
 class NewListImportForm(ImportForm):
     list_name = forms.CharField(max_length=200, label="New list name")
 
-    field_order = ["list_name", "file", "default_region"]
+    field_order = ["list_name", "file", "default_region", "update_existing"]
 
     def clean_list_name(self) -> str:
         name = self.cleaned_data["list_name"].strip()

@@ -5,7 +5,11 @@ CSV row's Candidate — is the stored contact with the same E.164 phone, else th
 same email (emails are stored lower-cased, so this match ignores case); among several, the one
 already in the list, then the oldest. Two incoming contacts with a common address are one
 contact too. A match only gains what it lacks (a blank name or address, a time zone where it
-has none, new attributes, opt-outs): nothing it holds is overwritten, no opt-out undone.
+has none, new attributes, opt-outs): nothing it holds is overwritten, no opt-out undone. A
+match (stored, or incoming earlier in the same call) whose name or other address differs
+from the incoming contact's is reported in `Added.matched` with both names; only
+`update_existing=True` replaces its stored fields with the incoming ones (opt-outs are
+still only ever added).
 
 The new contacts are inserted, the newcomers join the list and the list's stored size
 follows, all in one transaction under the list's row lock, with a fixed number of queries
@@ -43,13 +47,26 @@ CONTACT_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class Match:
+    """An incoming contact that is a stored contact with another name or address."""
+
+    index: int  # in the incoming sequence
+    incoming_name: str
+    stored_name: str
+    joined: bool  # whether the stored contact entered the list with it
+    updated: bool  # whether the stored contact took the incoming one's fields
+
+
 @dataclass
 class Added:
     """What `add_or_merge` did: `joined` contacts entered the list (new ones, or known ones
-    from outside it); `merged` ones were in it already, or earlier in the same call."""
+    from outside it); `merged` ones were in it already, or earlier in the same call; the
+    `matched` ones (counted in either) are stored contacts that differ from what came in."""
 
     joined: int = 0
     merged: int = 0
+    matched: list[Match] = field(default_factory=list)
     # The contact each incoming one turned out to be, in order.
     contacts: list[Incoming] = field(default_factory=list)
 
@@ -115,7 +132,31 @@ def merge_into(contact: Incoming, incoming: Incoming) -> bool:
     return changed
 
 
-def add_or_merge(contact_list: ContactList, incoming: Sequence[Incoming]) -> Added:
+def differs(contact: Contact, incoming: Incoming) -> bool:
+    """Whether the stored contact's name or an address it has says otherwise than the incoming."""
+    return any(
+        getattr(incoming, name)
+        and getattr(contact, name)
+        and getattr(incoming, name).lower() != getattr(contact, name).lower()
+        for name in ("name", "phone", "email")
+    )
+
+
+def replace_with(contact: Contact, incoming: Incoming) -> None:
+    """The explicit update: the incoming contact's fields replace the stored ones it has."""
+    for name in ("name", "phone", "email"):
+        if getattr(incoming, name):
+            setattr(contact, name, getattr(incoming, name))
+    if incoming.timezone:
+        contact.timezone = incoming.timezone
+    contact.attributes = {**contact.attributes, **incoming.attributes}
+    if isinstance(contact, Contact):
+        contact.zone_key = zone_key_for(timezone=contact.timezone, phone=contact.phone)
+
+
+def add_or_merge(
+    contact_list: ContactList, incoming: Sequence[Incoming], *, update_existing: bool = False
+) -> Added:
     """See the module docstring. Inside a caller's transaction it adds no savepoint, so the
     caller can commit its own bookkeeping with the contacts (the importer's progress)."""
     result = Added()
@@ -127,16 +168,30 @@ def add_or_merge(contact_list: ContactList, incoming: Sequence[Incoming]) -> Add
         created: list[Incoming] = []
         joined: list[Contact] = []
         changed: dict[int, Contact] = {}
-        for contact in incoming:
+        for index, contact in enumerate(incoming):
             target = known.match(contact)
+            # Stored before this call (an incoming one gets its pk after the loop).
+            stored = bool(target) and target.pk is not None
+            matched = bool(target)
+            entered = False
             if not target:
                 target = contact
                 created.append(contact)
-            elif target.pk is None or target.pk in known.in_list:
+            elif not stored or target.pk in known.in_list:
                 result.merged += 1
             else:
                 joined.append(target)
                 known.in_list.add(target.pk)
+                entered = True
+            # An earlier incoming contact counts too, so that what is reported does not
+            # depend on how a caller splits its contacts into calls.
+            if matched and differs(target, contact):
+                match = Match(index, contact.name, target.name, entered, update_existing)
+                result.matched.append(match)
+                if update_existing:
+                    replace_with(target, contact)
+                    if stored:
+                        changed[target.pk] = target
             if target is not contact and merge_into(target, contact) and target.pk is not None:
                 changed[target.pk] = target
             known.remember(target)

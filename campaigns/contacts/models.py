@@ -187,13 +187,13 @@ class ContactList(models.Model):
         self.refresh_from_db(fields=["size"])
         return len(new_ids)
 
-    def add_or_merge(self, contacts: list) -> Added:
+    def add_or_merge(self, contacts: list, *, update_existing: bool = False) -> Added:
         """Add unsaved contacts (Contact, or an import row's Candidate) to the list, each one
         merged into the stored contact it is by phone or email (SPEC section 1); the rule is
         spelled out in campaigns/contacts/merging.py."""
         from .merging import add_or_merge
 
-        added = add_or_merge(self, contacts)
+        added = add_or_merge(self, contacts, update_existing=update_existing)
         self.refresh_from_db(fields=["size"])
         return added
 
@@ -266,6 +266,10 @@ class ImportJob(models.Model):
     rows_read = models.PositiveIntegerField(default=0)
     rows_imported = models.PositiveIntegerField(default=0)
     rows_merged = models.PositiveIntegerField(default=0)
+    # Rows that are a stored contact with another name or address (SPEC section 1), listed
+    # in the report with both names; their stored fields change only with `update_existing`.
+    rows_matched = models.PositiveIntegerField(default=0)
+    update_existing = models.BooleanField(default=False)
     rows_rejected = models.PositiveIntegerField(default=0)
     # The rejected rows as CSV (row, column, reason), appended batch by batch; only its first
     # `error_report_bytes` belong to committed batches.

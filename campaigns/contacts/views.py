@@ -236,6 +236,7 @@ def _start_import(request: HttpRequest, contact_list: ContactList, form: ImportF
         default_region=form.cleaned_data["default_region"],
         by=request.user,
         layout=form.layout,
+        update_existing=form.cleaned_data["update_existing"],
     )
 
 

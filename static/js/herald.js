@@ -57,6 +57,9 @@
     const elt = event.detail.elt;
     const hiddenEvery = elt.dataset && elt.dataset.pollHidden;
     if (!hiddenEvery || !document.hidden) return lastHiddenPoll.delete(elt.id);
+    // Leaving the tab is no reason to refresh; coming back is.
+    const trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    if (trigger && trigger.type === "visibilitychange") return event.preventDefault();
     const last = lastHiddenPoll.get(elt.id) || 0;
     if (hiddenEvery === "never" || Date.now() - last < Number(hiddenEvery) * 1000) {
       event.preventDefault();
@@ -75,6 +78,65 @@
     }
   });
 
+  // A refresh never takes a control from under a person (SPEC section 5). A refreshed
+  // region (data-refresh) is polled with GETs; its answer is held back while the
+  // confirmation dialog is open (the form the dialog will submit stays in the page) or
+  // while a button is pressed. With the pointer resting on a control, the new content is
+  // tried in place and kept only if the pointer is still on the same control: all in one
+  // task, so nothing is painted in between. A held answer is simply dropped; the next
+  // refresh, a few seconds on, brings the figures.
+  let pointer = null;
+  let pressed = false;
+  document.addEventListener("pointermove", function (event) {
+    pointer = { x: event.clientX, y: event.clientY };
+  }, { passive: true });
+  document.addEventListener("pointerdown", function () { pressed = true; });
+  document.addEventListener("pointerup", function () { pressed = false; });
+  document.addEventListener("pointercancel", function () { pressed = false; });
+  document.documentElement.addEventListener("pointerleave", function () { pointer = null; });
+
+  function controlUnderPointer() {
+    const element = pointer && document.elementFromPoint(pointer.x, pointer.y);
+    const control = element && element.closest("button, a, summary, input, select, textarea");
+    if (!control) return null;
+    const form = control.closest("form");
+    return [control.tagName, control.id, control.textContent.trim(), control.getAttribute("href"),
+      form && form.getAttribute("action")].join("|");
+  }
+
+  function reopenMenus(ids) {
+    ids.forEach(function (id) {
+      const menu = document.getElementById(id);
+      if (menu) menu.setAttribute("open", "");
+    });
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const config = event.detail.requestConfig;
+    const target = event.detail.target;
+    const refreshed = config && config.verb === "get" && config.elt;
+    if (!refreshed || !refreshed.hasAttribute("data-refresh") || !event.detail.shouldSwap) return;
+    const aimedAt = controlUnderPointer();
+    if (!aimedAt && !(dialog && dialog.open)) return;
+    event.detail.shouldSwap = false;
+    if (pressed || (dialog && dialog.open)) return;
+    const template = document.createElement("template");
+    template.innerHTML = event.detail.serverResponse;
+    const fresh = template.content.querySelector("#" + CSS.escape(target.id));
+    if (!fresh) return;
+    const openIds = Array.from(target.querySelectorAll("details[open][id]"), (d) => d.id);
+    const focusedId = document.activeElement && document.activeElement.id;
+    target.replaceWith(fresh);
+    reopenMenus(openIds);
+    if (controlUnderPointer() !== aimedAt) {
+      fresh.replaceWith(target);
+      return;
+    }
+    htmx.process(fresh);
+    const focused = focusedId && document.getElementById(focusedId);
+    if (focused && focused !== document.activeElement) focused.focus({ preventScroll: true });
+  });
+
   // A poll replaces the live region every two seconds; keep an open menu open across it.
   let openMenus = [];
   document.addEventListener("htmx:beforeSwap", function (event) {
@@ -84,10 +146,7 @@
       : [];
   });
   document.addEventListener("htmx:afterSwap", function () {
-    openMenus.forEach(function (id) {
-      const menu = document.getElementById(id);
-      if (menu) menu.setAttribute("open", "");
-    });
+    reopenMenus(openMenus);
   });
 
   // htmx keeps each page's HTML for the back button, as serialised markup. Once results

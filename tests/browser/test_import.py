@@ -88,7 +88,7 @@ def test_it_uploads_watches_progress_and_downloads_the_report(
     screenshot("import-completed")
 
     with page.expect_download() as download_info:
-        progress.get_by_role("link", name="Download the error report").click()
+        progress.get_by_role("link", name="Download the report").click()
     download = download_info.value
     text = Path(download.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))

@@ -29,15 +29,25 @@ def test_it_returns_the_live_partial_while_a_channel_runs(manager_client, campai
     assert "Running" in html
 
 
-def test_it_stops_polling_when_nothing_runs(manager_client, campaign, manager):
+def test_it_polls_slowly_when_nothing_runs(manager_client, campaign, manager):
     campaign.channels.get().pause(by=manager)
-    response = manager_client.get(live_url(campaign), headers=HTMX)
-    assert response.status_code == 286
+    response = manager_client.get(live_url(campaign) + "?was=running", headers=HTMX)
+    assert response.status_code == 200
     html = response.content.decode()
-    # The final state is still swapped in, without the polling trigger.
+    # The final state is swapped in; the region keeps asking, every 10 s, so that it sees
+    # another manager's Start.
     assert "Paused" in html
-    assert 'hx-trigger="every' not in html
+    assert 'hx-trigger="every 10s, visibilitychange from:document" data-poll-hidden="60"' in html
+    assert "?was=idle" in html
     assert response["HX-Trigger"] == "herald:changed"
+
+
+def test_it_reloads_the_activity_only_when_running_starts_or_ends(manager_client, campaign):
+    response = manager_client.get(live_url(campaign) + "?was=running", headers=HTMX)
+    assert "HX-Trigger" not in response
+    response = manager_client.get(live_url(campaign) + "?was=idle", headers=HTMX)
+    assert response["HX-Trigger"] == "herald:changed"
+    assert 'hx-trigger="every 2s' in response.content.decode()
 
 
 def test_it_keeps_polling_while_contacts_are_in_flight(manager_client, campaign, manager):

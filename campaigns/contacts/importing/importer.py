@@ -47,6 +47,7 @@ def import_csv(
     on_batch: Callable[[Batch], None] | None = None,
     keep_errors: bool = True,
     batch_rows: int | None = None,
+    update_existing: bool = False,
 ) -> ImportResult:
     """Import `source` (a binary, seekable file) into the list, batch by batch.
 
@@ -60,7 +61,11 @@ def import_csv(
     row = layout.first_data_row if start_row is None else start_row
     result = ImportResult(layout=layout, offset=offset, next_row=row)
     writer = BatchWriter(
-        contact_list=contact_list, result=result, on_batch=on_batch, keep_errors=keep_errors
+        contact_list=contact_list,
+        result=result,
+        on_batch=on_batch,
+        keep_errors=keep_errors,
+        update_existing=update_existing,
     )
     lines = Lines(source, layout.encoding, offset)
     region = default_region.upper()
@@ -71,7 +76,7 @@ def import_csv(
             this_row, row = row, row + 1
             if is_blank(cells):
                 continue
-            batch.add(*parse_row(cells, row=this_row, layout=layout, region=region))
+            batch.add(*parse_row(cells, row=this_row, layout=layout, region=region), row=this_row)
             if batch.read >= batch_rows:
                 writer.write(batch, end_offset=lines.offset, next_row=row)
                 batch = Batch()

@@ -33,7 +33,13 @@ CHUNK_ROWS = 50_000
 
 
 def start_import(
-    *, contact_list: ContactList, upload, default_region: str, by, layout: Layout | None = None
+    *,
+    contact_list: ContactList,
+    upload,
+    default_region: str,
+    by,
+    layout: Layout | None = None,
+    update_existing: bool = False,
 ) -> ImportJob:
     """Store the upload and queue its import once the surrounding transaction commits.
 
@@ -49,6 +55,7 @@ def start_import(
         default_region=default_region.upper(),
         size_bytes=upload.size or 0,
         layout=layout.to_json() if layout else None,
+        update_existing=update_existing,
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
     transaction.on_commit(lambda: tasks.import_contacts.enqueue(job_id=job.pk))
@@ -99,7 +106,7 @@ class Progress:
     def record(self, batch: Batch) -> None:
         self.buffer.seek(0)
         self.buffer.truncate()
-        self.writer.writerows(report_rows(batch.errors))
+        self.writer.writerows(report_rows(batch.report_lines))
         data = self.buffer.getvalue().encode()
         self.report.write(data)
         self.report.flush()
@@ -111,6 +118,7 @@ class Progress:
             rows_read=models.F("rows_read") + batch.read,
             rows_imported=models.F("rows_imported") + batch.imported,
             rows_merged=models.F("rows_merged") + batch.merged,
+            rows_matched=models.F("rows_matched") + batch.matched,
             rows_rejected=models.F("rows_rejected") + batch.rejected,
             error_report_bytes=self.report_bytes + len(data),
             updated_at=timezone.now(),
@@ -144,6 +152,7 @@ def run_import_chunk(*, job_id: int) -> bool:
                 max_rows=CHUNK_ROWS,
                 on_batch=progress.record,
                 keep_errors=False,
+                update_existing=job.update_existing,
             )
         except (ImportRefused, ImportFailed) as exc:
             job.finish(failure=str(exc))

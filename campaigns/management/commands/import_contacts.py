@@ -66,7 +66,7 @@ class Command(BaseCommand):
                 nonlocal shown_errors, last_print
                 totals.add(batch, keep_errors=False)
                 if writer:
-                    writer.writerows(importing.report_rows(batch.errors))
+                    writer.writerows(importing.report_rows(batch.report_lines))
                 for error in batch.errors:
                     if shown_errors < 10 and not writer:
                         self.stderr.write(f"  row {error.row}, {error.column}: {error.reason}")
@@ -78,8 +78,8 @@ class Command(BaseCommand):
                 rate = totals.read / (now - started)
                 self.stdout.write(
                     f"  {totals.read:,} rows read: {totals.imported:,} imported, "
-                    f"{totals.merged:,} merged, {totals.rejected:,} rejected "
-                    f"({rate:,.0f} rows/s)"
+                    f"{totals.merged:,} merged, {totals.matched:,} matched an existing "
+                    f"contact, {totals.rejected:,} rejected ({rate:,.0f} rows/s)"
                 )
 
             try:
@@ -104,7 +104,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Done in {elapsed:.1f}s: {result.read:,} rows read, {result.imported:,} "
-                f"imported, {result.merged:,} merged, {result.rejected:,} rejected. "
+                f"imported, {result.merged:,} merged, {result.matched:,} matched an existing "
+                f"contact (kept as stored), {result.rejected:,} rejected. "
                 f"“{contact_list.name}” now has {contact_list.size:,} contacts."
             )
         )

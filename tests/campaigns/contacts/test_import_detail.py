@@ -32,7 +32,7 @@ def test_it_stops_polling_when_the_import_ends(viewer_client):
     assert response["HX-Trigger"] == '{"importFinished": {}}'
     html = response.content.decode()
     assert "hx-trigger" not in html
-    assert "Download the error report" in html
+    assert "Download the report" in html
 
 
 def test_it_is_linked_from_the_list_page(viewer_client):

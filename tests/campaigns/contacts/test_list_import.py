@@ -117,3 +117,15 @@ def test_it_is_404_for_a_missing_list(manager_client):
         reverse("contacts:list_import", args=[999]), {"file": upload(), "default_region": "US"}
     )
     assert response.status_code == 404
+
+
+def test_it_updates_existing_contacts_only_when_asked_to(manager_client):
+    # What the choice does to contacts: importing/test_matching.py.
+    contact_list = ContactListFactory()
+    data = {"file": upload(), "default_region": "US", "update_existing": "on"}
+    manager_client.post(import_url(contact_list), data)
+    manager_client.post(import_url(contact_list), {"file": upload(), "default_region": "US"})
+    assert list(ImportJob.objects.order_by("pk").values_list("update_existing", flat=True)) == [
+        True,
+        False,
+    ]

@@ -13,15 +13,15 @@ MESSY_ROWS = [
     "Bob,,202.555.0102,BOB@Example.COM,,no,Rome,",  # 4 imported
     "Cara,,+1 202 555 0103,bad@,,,,",  # 5 bad email
     "Dan,,notaphone,dan@example.com,,,,",  # 6 bad phone
-    "Eve,,2025550101,eve@example.com,,sms,Nice,",  # 7 same phone as row 2: merged
+    "Eve,,2025550101,eve@example.com,,sms,Nice,",  # 7 same phone as row 2: matched
     ",,,,,,,",  # 8 blank
-    "Fay,,,bob@example.com,,,,",  # 9 same email as row 4: merged
+    "Fay,,,bob@example.com,,,,",  # 9 same email as row 4: matched
     "Gus,,+44 20 7946 0958,gus@example.co.uk,Europe/London,,,",  # 10 imported
     "Hal,,(202) 555-0199,,,,,",  # 11 already in the list: merged
     "Ivy,,,,,,Oslo,",  # 12 no address
     "Jo,,202-555-0104,jo@example.com,Mars/Base,,,",  # 13 bad time zone
     "Kim,,202 555 0105,kim@example.com,,maybe,,",  # 14 bad opt-out
-    "Lou,,202-555-0177,lou@example.com,,,,",  # 15 a contact of another list: joins
+    "Lou,,202-555-0177,lou@example.com,,,,",  # 15 a contact of another list, named otherwise
 ]
 
 
@@ -47,9 +47,33 @@ EXPECTED_REPORT = [
 ]
 
 
+EXPECTED_MATCHES = [
+    RowError(
+        7,
+        "",
+        "matched an existing contact: “Ann Lee” (this row: “Eve”); "
+        "the stored contact was kept as it was",
+    ),
+    RowError(
+        9,
+        "",
+        "matched an existing contact: “Bob” (this row: “Fay”); "
+        "the stored contact was kept as it was",
+    ),
+    RowError(
+        15,
+        "",
+        "matched an existing contact: “Lou elsewhere” (this row: “Lou”); "
+        "the stored contact was kept as it was",
+    ),
+]
+
+
 def assert_messy_import(result, contact_list):
-    assert (result.read, result.imported, result.merged, result.rejected) == (12, 4, 3, 5)
+    counts = (result.read, result.imported, result.merged, result.matched, result.rejected)
+    assert counts == (12, 3, 1, 3, 5)
     assert result.errors == EXPECTED_REPORT
+    assert result.matches == EXPECTED_MATCHES
     contact_list.refresh_from_db()
     assert contact_list.size == 5
     assert Membership.objects.filter(contact_list=contact_list).count() == 5

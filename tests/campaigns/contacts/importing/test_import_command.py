@@ -40,7 +40,8 @@ def test_it_creates_the_list_and_imports(csv_file):
     assert Contact.objects.get().phone == "+442079460958"
     assert "Created list “Donors”" in out
     assert "semicolon-separated" in out
-    assert "3 rows read, 1 imported, 1 merged, 1 rejected" in out
+    assert "3 rows read, 1 imported, 0 merged, 1 matched an existing contact" in out
+    assert "(kept as stored), 1 rejected" in out
     assert "row 3, mobile: “nope” is not a phone number." in err
 
 
@@ -59,6 +60,12 @@ def test_it_writes_the_report(csv_file, tmp_path):
         assert list(csv.reader(f)) == [
             ["row", "column", "reason"],
             ["3", "mobile", "“nope” is not a phone number."],
+            [
+                "4",
+                "",
+                "matched an existing contact: “Ann” (this row: “Ann2”); "
+                "the stored contact was kept as it was",
+            ],
         ]
 
 
