@@ -26,6 +26,7 @@ from .importing import import_figures
 from .pages import campaign_list_figures, live_partial_figures
 from .processes import ROOT, bench_env, manage
 from .report import render_table
+from .webhooks import webhook_figure
 
 BENCH_DIR = ROOT / "artifacts" / "bench"
 PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -110,6 +111,7 @@ def figures_inside(vendor: str, sizes: Sizes) -> list[dict]:
         rows += live_partial_figures(big_list, small_list, deliveries=sizes.big)
         rows += campaign_list_figures(small_list)
         rows += analytics_figures(sizes.big)
+        rows.append(webhook_figure(contact_list, count=min(sizes.contacts, 5000)))
     import_rows = sizes.import_rows if vendor == "sqlite" else sizes.import_rows_postgres
     if import_rows:
         rows += import_figures(import_rows, vendor)
