@@ -48,7 +48,7 @@ serve: install
 	@echo "  Herald (production settings) at http://$(HOST):$(PORT)/ with $(WEB_PROCESSES) web processes and $(WORKERS) workers. Ctrl-C stops everything."
 	@trap 'kill 0' EXIT INT TERM; \
 	  for i in $$(seq $(WORKERS)); do DEBUG=0 $(PY) manage.py db_worker --no-reload --interval 0.2 & done; \
-	  DEBUG=0 $(BIN)/gunicorn config.wsgi --workers $(WEB_PROCESSES) --bind $(HOST):$(PORT) --access-logfile - & \
+	  DEBUG=0 $(BIN)/gunicorn config.wsgi --workers $(WEB_PROCESSES) --threads 4 --bind $(HOST):$(PORT) --access-logfile - & \
 	  wait
 
 lint: install
