@@ -75,6 +75,10 @@ class ChannelForm(forms.ModelForm):
             # blank) leaves the window as it is: a new channel gets its kind's default.
             for name in WINDOW_FIELDS:
                 del self.fields[name]
+        if "window_days" in self.fields:
+            # The days are a form field of their own (checkboxes over a JSON list): show the
+            # channel's, every day for a new one.
+            self.initial.setdefault("window_days", list(self.instance.window_days or ()))
         if not self.instance.pk:
             # Calls and texts are the kinds most created; an untouched new email channel gets
             # its own default in clean().

@@ -53,6 +53,13 @@
   // are evaluated JavaScript, which the CSP forbids; instead a polling element says how
   // many seconds apart it polls while hidden (data-poll-hidden="15", or "never").
   const lastHiddenPoll = new Map();
+  // The hidden interval counts from the moment the tab was left: no refresh on leaving.
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) return;
+    document.querySelectorAll("[data-poll-hidden]").forEach(function (elt) {
+      lastHiddenPoll.set(elt.id, Date.now());
+    });
+  });
   document.addEventListener("htmx:beforeRequest", function (event) {
     const elt = event.detail.elt;
     const hiddenEvery = elt.dataset && elt.dataset.pollHidden;

@@ -285,3 +285,15 @@ def test_it_edits_the_window(manager_client, campaign):
     channel.refresh_from_db()
     assert channel.window_days == [5, 6]
     assert (channel.window_start, channel.window_end) == (None, None)
+
+
+def test_it_shows_every_day_checked_for_a_new_channel_and_the_channels_own_days_when_editing(
+    db,
+):
+    from channels.forms import ChannelForm
+    from tests.factories import ChannelFactory
+
+    assert ChannelForm()["window_days"].value() == [0, 1, 2, 3, 4, 5, 6]
+    assert str(ChannelForm()["window_days"]).count("checked") == 7
+    channel = ChannelFactory(window_days=[0, 2])
+    assert ChannelForm(instance=channel)["window_days"].value() == [0, 2]
