@@ -18,6 +18,10 @@ How the guarantees of SPEC section 4 are kept:
 - G7 pacing. Each claim counts the channel's claims of the last second in the ledger (under
   the channel lock, so across workers) and, for voice, the calls in flight.
 
+Claims and the slice loop live here; answers are recorded by `channels/answers.py`, and
+`channels/supervisor.py` wakes chains, sweeps expired claims and completes channels (both
+re-exported here, where the tasks and tests have always found them).
+
 Work is chunked: a task (`channels.tasks.dispatch_channel`) works one channel for a time
 slice and then enqueues its continuation, so channels share workers fairly. A running
 channel has `lanes` such chains, so several workers can share one channel; `wake` starts a
@@ -28,133 +32,44 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
-from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
-from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from campaigns.models import Contact
 
-from . import events, windows
-from .content import content_for
-from .models import (
-    AudienceMember,
-    Channel,
-    CounterDelta,
-    Delivery,
-    EngineLease,
-    InvalidTransition,
+from . import windows
+from .answers import (  # noqa: F401 (the engine's entry points, as callers know them)
+    answer_row,
+    outcome_timeout,
+    pause_if_failing,
+    record_answers,
+    recount,
+    update_deliveries,
 )
-from .providers import (
-    Accepted,
-    Answer,
-    Outgoing,
-    Provider,
-    ProviderResult,
-    RateLimited,
-    provider_for,
+from .content import content_for
+from .models import AudienceMember, Channel, Delivery
+from .options import option
+from .providers import Accepted, Outgoing, Provider, provider_for  # noqa: F401
+from .supervisor import (  # noqa: F401
+    close_overdue,
+    complete_if_done,
+    ensure_supervisor,
+    lost_lanes,
+    supervise,
+    sweep_expired,
+    try_complete,
+    unreached_audience,
+    wake,
 )
 
 log = logging.getLogger("herald.dispatch")
 
-SUPERVISOR = "supervisor"
 PACING_WINDOW = timedelta(seconds=1)
-
-
-def option(name: str):
-    return settings.HERALD_ENGINE[name]
-
-
-# -- waking and supervising ------------------------------------------------------------------
-
-
-def wake(*, channel_id: int) -> None:
-    """Start a fresh generation of task chains for a running channel."""
-    from . import tasks
-
-    with transaction.atomic():
-        woken = Channel.objects.filter(pk=channel_id, status=Channel.Status.RUNNING).update(
-            dispatch_generation=models.F("dispatch_generation") + 1,
-            lane_heartbeats={str(lane): time.time() for lane in range(option("lanes"))},
-        )
-        if not woken:
-            return
-        generation = Channel.objects.values_list("dispatch_generation", flat=True).get(
-            pk=channel_id
-        )
-        # A fresh start or resume jumps the queue of other channels' continuations, so the
-        # first contact goes out within one slice whatever else runs (SPEC section 8).
-        first_slice = tasks.dispatch_channel.using(priority=tasks.WAKE_PRIORITY)
-        for lane in range(option("lanes")):
-            first_slice.enqueue(channel_id, generation, lane)
-    ensure_supervisor()
-
-
-def ensure_supervisor() -> None:
-    """Enqueue a supervisor chain unless a live one holds the lease."""
-    from . import tasks
-
-    lease = EngineLease.objects.filter(name=SUPERVISOR).first()
-    if lease is None or lease.expires_at <= timezone.now():
-        tasks.supervise.enqueue(uuid.uuid4().hex)
-
-
-def supervise(*, token: str) -> bool:
-    """One supervisor tick; returns whether the chain goes on (something still runs)."""
-    from . import scheduling, tasks
-
-    interval = option("supervisor_seconds")
-    # Schedules that came due while no worker ran start now (saying how late).
-    scheduling.start_due()
-    now = timezone.now()
-    with transaction.atomic():
-        lease, _ = EngineLease.objects.select_for_update().get_or_create(
-            name=SUPERVISOR, defaults={"token": token, "expires_at": now}
-        )
-        if lease.token != token and lease.expires_at > now:
-            return False  # another chain supervises
-        # Stopped and paused channels still have calls and messages out: their outcomes and
-        # timeouts need a supervisor as much as running channels do.
-        running = list(
-            Channel.objects.filter(
-                models.Q(status=Channel.Status.RUNNING) | models.Q(in_flight__gt=0)
-            ).values_list("pk")
-        )
-        lease.token = token
-        lease.expires_at = now + timedelta(seconds=interval * 3) if running else now
-        lease.save()
-        if running:
-            # The successor is enqueued in the same transaction as the lease: a worker killed
-            # during this tick leaves the chain alive.
-            tasks.supervise.using(
-                run_after=now + timedelta(seconds=interval), priority=tasks.SUPERVISOR_PRIORITY
-            ).enqueue(token)
-    for (channel_id,) in running:
-        events.fold(channel_id=channel_id)
-        sweep_expired(channel_id=channel_id)
-        close_overdue(channel_id=channel_id)
-        complete_if_done(channel_id=channel_id)
-        if lost_lanes(channel_id):
-            log.warning("channel %s lost a task chain (a worker died); waking it", channel_id)
-            wake(channel_id=channel_id)
-    return bool(running)
-
-
-def lost_lanes(channel_id: int) -> list[str]:
-    """Lanes of a running channel that have not claimed for longer than a lease."""
-    channel = Channel.objects.filter(pk=channel_id, status=Channel.Status.RUNNING).first()
-    if channel is None:
-        return []
-    stale = time.time() - max(option("lease_seconds"), 3 * option("slice_seconds"))
-    beats = channel.lane_heartbeats
-    return [str(n) for n in range(option("lanes")) if beats.get(str(n), 0) < stale]
-
 
 # -- claiming --------------------------------------------------------------------------------
 
@@ -359,286 +274,6 @@ def recent_claims(channel_id: int, *, now) -> tuple[int, object]:
         .aggregate(count=models.Count("id"), oldest=models.Min("created_at"))
     )
     return window["count"], window["oldest"]
-
-
-# -- answers ---------------------------------------------------------------------------------
-
-
-def answer_row(kind: str, message: Outgoing, answer: Answer) -> tuple:
-    """(delivery id, state, outcome, converted, provider id, error) for one answer."""
-    failed = (message.delivery_id, Delivery.State.FAILED, "failed", False, "")
-    if isinstance(answer, BaseException):
-        return (*failed, f"{type(answer).__name__}: {answer}"[:1000])
-    allowed = Channel.OUTCOMES[kind]
-    if answer.outcome and answer.outcome not in allowed:
-        return (*failed, f"Provider answered an unknown outcome {answer.outcome!r}.")
-    if isinstance(answer, Accepted):
-        state, converted = Delivery.State.ACCEPTED, False
-    elif not answer.outcome:
-        return (*failed, "Provider answered without an outcome.")
-    else:
-        state, converted = Delivery.State.DONE, bool(answer.converted)
-    return (message.delivery_id, state, answer.outcome, converted, answer.provider_id[:100], "")
-
-
-def update_deliveries(rows: list[tuple], *, from_state: str, now, outcome_due) -> set[int]:
-    """One UPDATE for the whole batch, touching only rows still in `from_state`; returns the
-    ids it changed.
-
-    An accepted row stays open: no finish time, and its lease becomes the instant by which
-    its final event must have come (`outcome_due`).
-    """
-    # Only placeholders and our own table name are formatted into the statement. VALUES
-    # columns are named column1, column2, ... on both SQLite and PostgreSQL.
-    table = Delivery._meta.db_table
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
-    sql = (
-        f"UPDATE {table} SET state = v.column2, outcome = v.column3, "  # noqa: S608
-        "converted = v.column4, provider_id = v.column5, error = v.column6, "
-        "finished_at = CASE WHEN v.column2 = %s THEN NULL ELSE %s END, "
-        "converted_at = CASE WHEN v.column4 THEN %s ELSE NULL END, "
-        "lease_expires_at = CASE WHEN v.column2 = %s THEN %s ELSE NULL END "
-        f"FROM (VALUES {values}) AS v "
-        f"WHERE {table}.id = v.column1 AND {table}.state = %s RETURNING {table}.id"
-    )
-    adapt = connection.ops.adapt_datetimefield_value
-    at, accepted = adapt(now), Delivery.State.ACCEPTED
-    params = [accepted, at, at, accepted, adapt(outcome_due)]
-    params += [*(value for row in rows for value in row), from_state]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {pk for (pk,) in cursor.fetchall()}
-
-
-def outcome_timeout(kind: str) -> timedelta:
-    return timedelta(seconds=settings.HERALD_OUTCOME_TIMEOUT.get(kind, 3600))
-
-
-def record_answers(*, channel_id: int, kind: str, answers: list[tuple[Outgoing, Answer]]) -> None:
-    if not answers:
-        return
-    rows = [answer_row(kind, message, answer) for message, answer in answers]
-    now = timezone.now()
-    due = now + outcome_timeout(kind)
-    with transaction.atomic():
-        channel = (
-            Channel.objects.select_for_update(no_key=True)
-            .only("outcome_counts")
-            .get(pk=channel_id)
-        )
-        answered = update_deliveries(
-            rows, from_state=Delivery.State.SENDING, now=now, outcome_due=due
-        )
-        late = []
-        if len(answered) != len(rows):
-            late = settle_late_answers(
-                [row for row in rows if row[0] not in answered], now=now, outcome_due=due
-            )
-        counts = Counter(channel.outcome_counts)
-        counts.update(row[2] for row in rows if row[0] in answered and row[2])
-        counts.update(row[2] for row in late if row[2])
-        finished = [row for row in rows if row[0] in answered and row[1] != "accepted"]
-        reopened = [row for row in late if row[1] == Delivery.State.ACCEPTED]
-        Channel.objects.filter(pk=channel_id).update(
-            in_flight=models.F("in_flight") - len(finished) + len(reopened),
-            processed=models.F("processed") + len(finished) - len(reopened),
-            interrupted=models.F("interrupted") - len(late),
-            converted=models.F("converted") + sum(1 for row in finished + late if row[3]),
-            outcome_counts=dict(counts),
-        )
-    store_details(answers)
-    if any(isinstance(answer, RateLimited) for _, answer in answers):
-        pause = timedelta(seconds=option("rate_limit_pause"))
-        Channel.objects.filter(pk=channel_id).update(throttled_until=timezone.now() + pause)
-        log.warning("channel %s: the provider answered 429; no send for %s", channel_id, pause)
-    if any(row[1] == Delivery.State.FAILED for row in rows):
-        pause_if_failing(channel_id=channel_id)
-
-
-def pause_if_failing(*, channel_id: int) -> bool:
-    """Pause a channel whose provider failed more than the threshold of its recent sends.
-
-    Instead of burning through the list with a broken provider (a revoked key, a suspended
-    account), the channel stops itself and says why; the manager resumes it once fixed.
-    """
-    threshold, window = option("error_threshold"), option("error_window")
-    recent = list(
-        Delivery.objects.filter(channel_id=channel_id)
-        .exclude(state=Delivery.State.SKIPPED)
-        .order_by("-created_at", "-pk")
-        .values_list("state", "error")[:window]
-    )
-    failed = [error for state, error in recent if state == Delivery.State.FAILED]
-    if not threshold or len(recent) < window or len(failed) <= threshold * len(recent):
-        return False
-    reason = (
-        f"Paused by Herald: {len(failed)} of the last {len(recent)} sends failed at the "
-        f"provider. Last error: {failed[0][:150]}"
-    )
-    try:
-        Channel.objects.get(pk=channel_id).pause(reason=reason)
-    except InvalidTransition:
-        return False  # paused, stopped or completed meanwhile
-    log.warning("channel %s: %s", channel_id, reason)
-    return True
-
-
-def settle_late_answers(rows: list[tuple], *, now, outcome_due) -> list[tuple]:
-    """Answers to claims no longer `sending`, inside record_answers' lock; returns the rows
-    recorded over an `interrupted` claim.
-
-    Either the claim outlived its lease and was declared interrupted before its answer came
-    (the answer is still the truth: record it), or the provider's event outran the answer
-    and already settled the delivery, and counted it (keep what the event said; only note
-    the provider's id).
-    """
-    late = update_deliveries(
-        rows, from_state=Delivery.State.INTERRUPTED, now=now, outcome_due=outcome_due
-    )
-    for delivery_id, _state, _outcome, _converted, provider_id, _error in rows:
-        if delivery_id not in late and provider_id:
-            Delivery.objects.filter(pk=delivery_id, provider_id="").update(provider_id=provider_id)
-    return [row for row in rows if row[0] in late]
-
-
-def store_details(answers: list[tuple[Outgoing, Answer]]) -> None:
-    """What a provider reported with its answer (rare for a synchronous answer)."""
-    for message, answer in answers:
-        if isinstance(answer, ProviderResult | Accepted) and answer.details:
-            Delivery.objects.filter(pk=message.delivery_id).update(details=answer.details)
-
-
-def recount(*, channel_id: int) -> None:
-    """Set every counter from the ledger (inside the caller's transaction and lock)."""
-    by_state = dict(
-        Delivery.objects.filter(channel_id=channel_id)
-        .values_list("state")
-        .annotate(n=models.Count("id"))
-        .values_list("state", "n")
-    )
-    outcomes = dict(
-        Delivery.objects.filter(channel_id=channel_id)
-        .exclude(outcome="")
-        .values_list("outcome")
-        .annotate(n=models.Count("id"))
-        .values_list("outcome", "n")
-    )
-    in_flight = sum(by_state.get(state, 0) for state in Delivery.IN_FLIGHT_STATES)
-    CounterDelta.objects.filter(channel_id=channel_id).delete()  # the ledger says it all
-    Channel.objects.filter(pk=channel_id).update(
-        in_flight=in_flight,
-        processed=sum(by_state.values()) - in_flight,
-        skipped=by_state.get(Delivery.State.SKIPPED, 0),
-        interrupted=by_state.get(Delivery.State.INTERRUPTED, 0),
-        converted=Delivery.objects.filter(channel_id=channel_id, converted=True).count(),
-        outcome_counts=outcomes,
-    )
-
-
-def sweep_expired(*, channel_id: int) -> int:
-    """Turn claims whose lease ran out into `interrupted` (counted, never re-sent)."""
-    now = timezone.now()
-    with transaction.atomic():
-        Channel.objects.select_for_update(no_key=True).filter(pk=channel_id).values_list(
-            "pk"
-        ).first()
-        stranded = Delivery.objects.filter(
-            channel_id=channel_id, state=Delivery.State.SENDING, lease_expires_at__lt=now
-        ).update(
-            state=Delivery.State.INTERRUPTED,
-            finished_at=now,
-            lease_expires_at=None,
-            error="Interrupted: the worker handling it stopped before the provider answered.",
-        )
-        if stranded:
-            log.warning(
-                "channel %s: %s claims interrupted after their lease", channel_id, stranded
-            )
-            Channel.objects.filter(pk=channel_id).update(
-                in_flight=models.F("in_flight") - stranded,
-                processed=models.F("processed") + stranded,
-                interrupted=models.F("interrupted") + stranded,
-            )
-    return stranded
-
-
-def close_overdue(*, channel_id: int) -> int:
-    """Close accepted deliveries whose final event never came (SPEC G4).
-
-    They keep their last known outcome (`sent`); a call with none is failed.
-    """
-    now = timezone.now()
-    note = "No final report from the provider in time; closed with its last known outcome."
-    with transaction.atomic():
-        channel = (
-            Channel.objects.select_for_update(no_key=True)
-            .only("outcome_counts")
-            .get(pk=channel_id)
-        )
-        overdue = Delivery.objects.filter(
-            channel_id=channel_id, state=Delivery.State.ACCEPTED, lease_expires_at__lt=now
-        )
-        closing = {"finished_at": now, "lease_expires_at": None, "error": note}
-        unknown = overdue.filter(outcome="").update(
-            state=Delivery.State.FAILED, outcome="failed", **closing
-        )
-        known = overdue.update(state=Delivery.State.DONE, **closing)
-        if not unknown + known:
-            return 0
-        log.warning(
-            "channel %s: %s deliveries closed without a final event", channel_id, unknown + known
-        )
-        counts = dict(channel.outcome_counts)
-        if unknown:
-            counts["failed"] = counts.get("failed", 0) + unknown
-        Channel.objects.filter(pk=channel_id).update(
-            in_flight=models.F("in_flight") - (unknown + known),
-            processed=models.F("processed") + (unknown + known),
-            outcome_counts=counts,
-        )
-    return unknown + known
-
-
-def unreached_audience(channel: Channel) -> models.QuerySet:
-    """Audience contacts without a delivery: empty once a run is really finished."""
-    return channel.audience_contact_ids().exclude(
-        contact_id__in=Delivery.objects.filter(channel_id=channel.pk).values("contact_id")
-    )
-
-
-def complete_if_done(*, channel_id: int) -> bool:
-    """Complete a running channel once its counters say every contact is finished.
-
-    Called when a provider event settles a delivery and on every supervisor tick: a channel
-    whose last contacts were accepted completes when their outcomes arrive, with no task
-    chain waiting for them.
-    """
-    done = Channel.objects.filter(
-        pk=channel_id,
-        status=Channel.Status.RUNNING,
-        in_flight=0,
-        processed__gte=models.F("audience_size"),
-    ).exists()
-    return done and try_complete(channel_id=channel_id)
-
-
-def try_complete(*, channel_id: int) -> bool:
-    channel = Channel.objects.select_related("campaign").get(pk=channel_id)
-    if channel.status != Channel.Status.RUNNING or channel.in_flight:
-        return False
-    if unreached_audience(channel).exists():
-        # The cursor walked past someone (it should not): walk the audience again; the
-        # ledger keeps those already contacted from being contacted twice.
-        log.error("channel %s: audience not exhausted at the end; rewalking", channel_id)
-        Channel.objects.filter(pk=channel_id).update(
-            claim_cursor=0, zone_cursors={}, audience_zones=None
-        )
-        return False
-    try:
-        channel.complete()
-    except InvalidTransition:
-        return False  # paused or stopped meanwhile
-    return True
 
 
 # -- the slice -------------------------------------------------------------------------------

@@ -248,7 +248,7 @@ def count_move(
         delta.save()
     channel_id = delivery.channel_id
     if settled:
-        from .dispatch import complete_if_done
+        from .supervisor import complete_if_done
 
         transaction.on_commit(lambda: complete_if_done(channel_id=channel_id))
 

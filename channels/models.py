@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from datetime import time
 
 from django.conf import settings
@@ -8,7 +7,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from .figures import Outcome, State, percent_done, ratio
+from .figures import Outcome, percent_done, ratio
+from .placeholders import render_template, validate_template  # noqa: F401
 
 
 class InvalidTransition(Exception):
@@ -17,30 +17,6 @@ class InvalidTransition(Exception):
 
 class AlreadyDone(InvalidTransition):
     """A repeated action that is already done ("already paused"): a no-op with a message."""
-
-
-PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-CONTACT_FIELDS = {"name", "first_name", "last_name", "phone", "email", "timezone"}
-
-
-def validate_template(text: str) -> None:
-    """Placeholders like {first_name} must name a contact field or a simple attribute."""
-    bad = [
-        name
-        for name in PLACEHOLDER.findall(text or "")
-        if name not in CONTACT_FIELDS and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)
-    ]
-    if bad:
-        raise ValidationError(
-            "Unknown placeholder %(names)s; use {first_name}, {name}, {email} or an "
-            "attribute name such as {city}.",
-            params={"names": ", ".join("{" + name + "}" for name in bad)},
-        )
-
-
-def render_template(text: str, values: dict) -> str:
-    """Fill {placeholders}; an unknown one becomes empty rather than leaking braces."""
-    return PLACEHOLDER.sub(lambda match: str(values.get(match.group(1), "")), text or "")
 
 
 def list_of_all_days() -> list[int]:
@@ -501,160 +477,11 @@ def status_breakdown(statuses) -> str:
     )
 
 
-class AudienceMember(models.Model):
-    """A remarketing channel's audience, frozen when the channel is created."""
-
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="audience_members")
-    contact = models.ForeignKey("campaigns.Contact", on_delete=models.CASCADE, related_name="+")
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["channel", "contact"], name="audience_unique_contact")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.contact_id} in {self.channel_id}"
-
-
-class Delivery(models.Model):
-    """The ledger: one row per (channel, contact) handed to a provider or skipped."""
-
-    # Both with their labels in channels/figures.py, where every page's figures come from.
-    State = State
-    Outcome = Outcome
-    # Outcomes that mean the provider did not reach the contact (SPEC: "contacted" excludes
-    # deliveries that failed).
-    UNREACHED_OUTCOMES = frozenset({Outcome.FAILED})
-    IN_FLIGHT_STATES = frozenset({State.SENDING, State.ACCEPTED})
-
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")
-    contact = models.ForeignKey(
-        "campaigns.Contact", on_delete=models.PROTECT, related_name="deliveries"
-    )
-    state = models.CharField(max_length=16, choices=State, default=State.SENDING)
-    outcome = models.CharField(max_length=16, blank=True)
-    converted = models.BooleanField(default=False)
-    converted_at = models.DateTimeField(null=True, blank=True)
-    provider_id = models.CharField(max_length=100, blank=True)
-    error = models.TextField(blank=True)
-    # What the provider reported: for a call its duration, ended reason, transcript,
-    # summary and recording link (channels/events.py merges each event's details in).
-    # The database default lets bulk INSERTs (remarketing, benchmarks) leave it out.
-    details = models.JSONField(default=dict, db_default=models.Value("{}"), blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # `sending`: a worker that dies leaves its claims so; past this instant they are
-    # interrupted. `accepted`: past this instant (HERALD_OUTCOME_TIMEOUT) the supervisor
-    # closes the delivery with its last known outcome.
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name_plural = "deliveries"
-        constraints = [
-            # G1: a contact is never contacted twice by the same channel.
-            models.UniqueConstraint(
-                fields=["channel", "contact"], name="delivery_once_per_contact"
-            )
-        ]
-        indexes = [
-            # The lease sweeper looks only at in-flight rows.
-            models.Index(
-                fields=["channel", "lease_expires_at"],
-                name="delivery_in_flight_idx",
-                condition=models.Q(state="sending"),
-            ),
-            # The outcome-timeout sweep looks only at accepted rows.
-            models.Index(
-                fields=["channel", "lease_expires_at"],
-                name="delivery_accepted_idx",
-                condition=models.Q(state="accepted"),
-            ),
-            # Provider events find their delivery by the provider's message or call id.
-            models.Index(
-                fields=["provider_id"],
-                name="delivery_provider_id_idx",
-                condition=~models.Q(provider_id=""),
-            ),
-            # Analytics: progress over time per channel.
-            models.Index(fields=["channel", "created_at"], name="delivery_channel_time_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.channel_id}/{self.contact_id}: {self.state} {self.outcome}".strip()
-
-    @classmethod
-    def counts_as_contacted(cls, *, state: str, outcome: str) -> bool:
-        """SPEC: contacted means the provider reached the contact; only those can convert."""
-        return state == cls.State.DONE and outcome not in cls.UNREACHED_OUTCOMES
-
-    @property
-    def is_contacted(self) -> bool:
-        return self.counts_as_contacted(state=self.state, outcome=self.outcome)
-
-
-class EngineLease(models.Model):
-    """A named lease held by one task chain at a time (the engine's supervisor)."""
-
-    name = models.CharField(max_length=50, primary_key=True)
-    token = models.CharField(max_length=64, blank=True)
-    expires_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.name} until {self.expires_at:%H:%M:%S}"
-
-
-class CounterDelta(models.Model):
-    """What one provider event changed in its channel's counters, written when another
-    transaction held the channel's row: a burst of events never queues on that row.
-    `channels.events.fold` adds these into the channel (right after, or on the next
-    supervisor tick) and deletes them."""
-
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
-    in_flight = models.IntegerField(default=0)
-    processed = models.IntegerField(default=0)
-    interrupted = models.IntegerField(default=0)
-    converted = models.IntegerField(default=0)
-    outcomes = models.JSONField(default=dict)
-
-    def __str__(self) -> str:
-        return f"{self.channel_id}: {self.processed:+d} processed"
-
-
-class ProviderEvent(models.Model):
-    """Every status callback or inbound message a provider sent, stored once.
-
-    `event_id` is the provider's own id for the event (or, where the provider has none,
-    its message id and status), so a retried webhook finds its row and changes nothing.
-    """
-
-    class Result(models.TextChoices):
-        APPLIED = "applied", "Applied"
-        STALE = "stale", "Older than what is recorded"
-        UNKNOWN = "unknown", "No delivery with that id"
-        NOTED = "noted", "Recorded (nothing to change)"
-
-    provider = models.CharField(max_length=20)
-    event_id = models.CharField(max_length=200)
-    kind = models.CharField(max_length=16, blank=True)
-    provider_id = models.CharField(max_length=100, blank=True)
-    status = models.CharField("reported status", max_length=40, blank=True)
-    delivery = models.ForeignKey(
-        Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
-    )
-    result = models.CharField(max_length=16, choices=Result, blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    received_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-received_at", "-pk"]
-        constraints = [
-            # G3: an event is recorded once, however often the provider retries it.
-            models.UniqueConstraint(fields=["provider", "event_id"], name="provider_event_once")
-        ]
-        indexes = [
-            # The Providers page shows each provider's latest event.
-            models.Index(fields=["provider", "-received_at"], name="provider_event_latest_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.provider} {self.event_id}: {self.status}"
+# The ledger's models live in channels/ledger.py; they are importable from here as well.
+from .ledger import (  # noqa: E402, F401
+    AudienceMember,
+    CounterDelta,
+    Delivery,
+    EngineLease,
+    ProviderEvent,
+)

@@ -1,0 +1,211 @@
+"""Keeping running channels alive and honest: waking their task chains, the supervisor's
+tick (claims whose lease ran out become `interrupted`, accepted deliveries whose outcome never
+came are closed, counter deltas are folded, channels no live chain serves are woken), and
+completing a channel once every audience contact has a final delivery (SPEC G4, G5).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from . import events
+from .models import Channel, Delivery, EngineLease, InvalidTransition
+from .options import option
+
+log = logging.getLogger("herald.dispatch")
+
+SUPERVISOR = "supervisor"
+
+
+def wake(*, channel_id: int) -> None:
+    """Start a fresh generation of task chains for a running channel."""
+    from . import tasks
+
+    with transaction.atomic():
+        woken = Channel.objects.filter(pk=channel_id, status=Channel.Status.RUNNING).update(
+            dispatch_generation=models.F("dispatch_generation") + 1,
+            lane_heartbeats={str(lane): time.time() for lane in range(option("lanes"))},
+        )
+        if not woken:
+            return
+        generation = Channel.objects.values_list("dispatch_generation", flat=True).get(
+            pk=channel_id
+        )
+        # A fresh start or resume jumps the queue of other channels' continuations, so the
+        # first contact goes out within one slice whatever else runs (SPEC section 8).
+        first_slice = tasks.dispatch_channel.using(priority=tasks.WAKE_PRIORITY)
+        for lane in range(option("lanes")):
+            first_slice.enqueue(channel_id, generation, lane)
+    ensure_supervisor()
+
+
+def ensure_supervisor() -> None:
+    """Enqueue a supervisor chain unless a live one holds the lease."""
+    from . import tasks
+
+    lease = EngineLease.objects.filter(name=SUPERVISOR).first()
+    if lease is None or lease.expires_at <= timezone.now():
+        tasks.supervise.enqueue(uuid.uuid4().hex)
+
+
+def supervise(*, token: str) -> bool:
+    """One supervisor tick; returns whether the chain goes on (something still runs)."""
+    from . import scheduling, tasks
+
+    interval = option("supervisor_seconds")
+    # Schedules that came due while no worker ran start now (saying how late).
+    scheduling.start_due()
+    now = timezone.now()
+    with transaction.atomic():
+        lease, _ = EngineLease.objects.select_for_update().get_or_create(
+            name=SUPERVISOR, defaults={"token": token, "expires_at": now}
+        )
+        if lease.token != token and lease.expires_at > now:
+            return False  # another chain supervises
+        # Stopped and paused channels still have calls and messages out: their outcomes and
+        # timeouts need a supervisor as much as running channels do.
+        running = list(
+            Channel.objects.filter(
+                models.Q(status=Channel.Status.RUNNING) | models.Q(in_flight__gt=0)
+            ).values_list("pk")
+        )
+        lease.token = token
+        lease.expires_at = now + timedelta(seconds=interval * 3) if running else now
+        lease.save()
+        if running:
+            # The successor is enqueued in the same transaction as the lease: a worker killed
+            # during this tick leaves the chain alive.
+            tasks.supervise.using(
+                run_after=now + timedelta(seconds=interval), priority=tasks.SUPERVISOR_PRIORITY
+            ).enqueue(token)
+    for (channel_id,) in running:
+        events.fold(channel_id=channel_id)
+        sweep_expired(channel_id=channel_id)
+        close_overdue(channel_id=channel_id)
+        complete_if_done(channel_id=channel_id)
+        if lost_lanes(channel_id):
+            log.warning("channel %s lost a task chain (a worker died); waking it", channel_id)
+            wake(channel_id=channel_id)
+    return bool(running)
+
+
+def lost_lanes(channel_id: int) -> list[str]:
+    """Lanes of a running channel that have not claimed for longer than a lease."""
+    channel = Channel.objects.filter(pk=channel_id, status=Channel.Status.RUNNING).first()
+    if channel is None:
+        return []
+    stale = time.time() - max(option("lease_seconds"), 3 * option("slice_seconds"))
+    beats = channel.lane_heartbeats
+    return [str(n) for n in range(option("lanes")) if beats.get(str(n), 0) < stale]
+
+
+def sweep_expired(*, channel_id: int) -> int:
+    """Turn claims whose lease ran out into `interrupted` (counted, never re-sent)."""
+    now = timezone.now()
+    with transaction.atomic():
+        Channel.objects.select_for_update(no_key=True).filter(pk=channel_id).values_list(
+            "pk"
+        ).first()
+        stranded = Delivery.objects.filter(
+            channel_id=channel_id, state=Delivery.State.SENDING, lease_expires_at__lt=now
+        ).update(
+            state=Delivery.State.INTERRUPTED,
+            finished_at=now,
+            lease_expires_at=None,
+            error="Interrupted: the worker handling it stopped before the provider answered.",
+        )
+        if stranded:
+            log.warning(
+                "channel %s: %s claims interrupted after their lease", channel_id, stranded
+            )
+            Channel.objects.filter(pk=channel_id).update(
+                in_flight=models.F("in_flight") - stranded,
+                processed=models.F("processed") + stranded,
+                interrupted=models.F("interrupted") + stranded,
+            )
+    return stranded
+
+
+def close_overdue(*, channel_id: int) -> int:
+    """Close accepted deliveries whose final event never came (SPEC G4).
+
+    They keep their last known outcome (`sent`); a call with none is failed.
+    """
+    now = timezone.now()
+    note = "No final report from the provider in time; closed with its last known outcome."
+    with transaction.atomic():
+        channel = (
+            Channel.objects.select_for_update(no_key=True)
+            .only("outcome_counts")
+            .get(pk=channel_id)
+        )
+        overdue = Delivery.objects.filter(
+            channel_id=channel_id, state=Delivery.State.ACCEPTED, lease_expires_at__lt=now
+        )
+        closing = {"finished_at": now, "lease_expires_at": None, "error": note}
+        unknown = overdue.filter(outcome="").update(
+            state=Delivery.State.FAILED, outcome="failed", **closing
+        )
+        known = overdue.update(state=Delivery.State.DONE, **closing)
+        if not unknown + known:
+            return 0
+        log.warning(
+            "channel %s: %s deliveries closed without a final event", channel_id, unknown + known
+        )
+        counts = dict(channel.outcome_counts)
+        if unknown:
+            counts["failed"] = counts.get("failed", 0) + unknown
+        Channel.objects.filter(pk=channel_id).update(
+            in_flight=models.F("in_flight") - (unknown + known),
+            processed=models.F("processed") + (unknown + known),
+            outcome_counts=counts,
+        )
+    return unknown + known
+
+
+def unreached_audience(channel: Channel) -> models.QuerySet:
+    """Audience contacts without a delivery: empty once a run is really finished."""
+    return channel.audience_contact_ids().exclude(
+        contact_id__in=Delivery.objects.filter(channel_id=channel.pk).values("contact_id")
+    )
+
+
+def complete_if_done(*, channel_id: int) -> bool:
+    """Complete a running channel once its counters say every contact is finished.
+
+    Called when a provider event settles a delivery and on every supervisor tick: a channel
+    whose last contacts were accepted completes when their outcomes arrive, with no task
+    chain waiting for them.
+    """
+    done = Channel.objects.filter(
+        pk=channel_id,
+        status=Channel.Status.RUNNING,
+        in_flight=0,
+        processed__gte=models.F("audience_size"),
+    ).exists()
+    return done and try_complete(channel_id=channel_id)
+
+
+def try_complete(*, channel_id: int) -> bool:
+    channel = Channel.objects.select_related("campaign").get(pk=channel_id)
+    if channel.status != Channel.Status.RUNNING or channel.in_flight:
+        return False
+    if unreached_audience(channel).exists():
+        # The cursor walked past someone (it should not): walk the audience again; the
+        # ledger keeps those already contacted from being contacted twice.
+        log.error("channel %s: audience not exhausted at the end; rewalking", channel_id)
+        Channel.objects.filter(pk=channel_id).update(
+            claim_cursor=0, zone_cursors={}, audience_zones=None
+        )
+        return False
+    try:
+        channel.complete()
+    except InvalidTransition:
+        return False  # paused or stopped meanwhile
+    return True
