@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from channels.admin import COUNTERS, transition_action
+from channels.admin import COUNTERS, ReadOnlyAdmin, transition_action
 from channels.models import Channel
 
 from .models import (
@@ -142,33 +142,11 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(ActivityEvent)
-class ActivityEventAdmin(admin.ModelAdmin):
+class ActivityEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "actor", "action", "subject", "from_status", "to_status")
     list_filter = ("action",)
     search_fields = ("subject", "campaign__name", "actor__username")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Browsable, changed only by Herald itself (the lists' pages, the importer, the engine)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Membership)
@@ -198,14 +176,8 @@ class ImportJobAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ConsentChange)
-class ConsentChangeAdmin(admin.ModelAdmin):
+class ConsentChangeAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "contact", "kind", "opted_out", "source")
     list_filter = ("kind", "opted_out", "source")
     search_fields = ("contact__name", "contact__email", "contact__phone")
     raw_id_fields = ("contact", "actor")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

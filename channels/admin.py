@@ -46,6 +46,19 @@ def transition_action(method: str, description: str, permission: str):
     return action
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Browsable, never changed here: rows only Herald itself writes (ledgers, logs)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class OperateChannelPermission:
     def has_operate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("channels.operate_channel")
@@ -131,30 +144,18 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(AudienceMember)
-class AudienceMemberAdmin(admin.ModelAdmin):
+class AudienceMemberAdmin(ReadOnlyAdmin):
     list_display = ("channel", "contact")
     raw_id_fields = ("channel", "contact")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(EngineLease)
-class EngineLeaseAdmin(admin.ModelAdmin):
+class EngineLeaseAdmin(ReadOnlyAdmin):
     list_display = ("name", "token", "expires_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ProviderEvent)
-class ProviderEventAdmin(admin.ModelAdmin):
+class ProviderEventAdmin(ReadOnlyAdmin):
     """Every provider callback as it came, for support: read-only."""
 
     list_display = ("received_at", "provider", "status", "provider_id", "result", "delivery")
@@ -162,27 +163,9 @@ class ProviderEventAdmin(admin.ModelAdmin):
     search_fields = ("provider_id", "event_id")
     raw_id_fields = ("delivery",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(CounterDelta)
-class CounterDeltaAdmin(admin.ModelAdmin):
+class CounterDeltaAdmin(ReadOnlyAdmin):
     """Counter changes waiting to be folded into their channel (usually none): read-only."""
 
     list_display = ("channel", "processed", "in_flight", "converted", "outcomes")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
