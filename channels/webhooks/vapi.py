@@ -17,7 +17,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -59,14 +59,14 @@ def vapi(request: HttpRequest) -> HttpResponse:
         return HttpResponse("Wrong or missing X-Vapi-Secret.", status=403)
     try:
         if int(request.headers.get("Content-Length") or 0) > MAX_BODY:
-            return HttpResponse("The message is too large.", status=413)
+            return HttpResponseBadRequest("The message is too large.")
         body = request.body
     except ValueError:
         return HttpResponse("Bad Content-Length.", status=400)
     except RequestDataTooBig:
-        return HttpResponse("The message is too large.", status=413)
+        return HttpResponseBadRequest("The message is too large.")
     if len(body) > MAX_BODY:
-        return HttpResponse("The message is too large.", status=413)
+        return HttpResponseBadRequest("The message is too large.")
     try:
         message = json.loads(body.decode("utf-8"))["message"]
         kind = message["type"]

@@ -222,7 +222,7 @@ def test_it_refuses_a_malformed_body(client, fake_vapi, body):
 def test_it_refuses_a_body_over_one_megabyte(client, fake_vapi):
     message = {"type": "end-of-call-report", "call": {"id": "x"}, "transcript": "a" * 2**20}
     response = post(client, message)
-    assert response.status_code == 413
+    assert response.status_code == 400
     assert not ProviderEvent.objects.exists()
 
 
