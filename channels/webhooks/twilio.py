@@ -120,7 +120,7 @@ def status(request: HttpRequest) -> HttpResponse:
     except Refused as refused:
         return refused.response
     ingest(status_report(form, delivery_id))
-    return HttpResponse(status=204)
+    return HttpResponse(status=200)  # Twilio reads no body; every stored event is a 200
 
 
 @login_not_required

@@ -53,7 +53,7 @@ def test_a_signed_status_callback_settles_the_delivery(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = report_status(client, delivery, "delivered")
-    assert response.status_code == 204
+    assert response.status_code == 200
     delivery.refresh_from_db()
     assert (delivery.state, delivery.outcome) == (Delivery.State.DONE, "delivered")
     event = ProviderEvent.objects.get()
@@ -67,8 +67,8 @@ def test_a_signed_status_callback_settles_the_delivery(
 
 
 def test_it_notes_a_status_that_is_no_outcome(client, delivery):
-    assert report_status(client, delivery, "sent").status_code == 204
-    assert report_status(client, delivery, "queued").status_code == 204
+    assert report_status(client, delivery, "sent").status_code == 200
+    assert report_status(client, delivery, "queued").status_code == 200
     delivery.refresh_from_db()
     assert (delivery.state, delivery.outcome) == (Delivery.State.ACCEPTED, "sent")
     results = dict(ProviderEvent.objects.values_list("status", "result"))
@@ -118,7 +118,7 @@ def test_a_repeated_callback_changes_nothing(client, delivery, django_capture_on
         report_status(client, delivery, "undelivered", error_code="30003")
         before = counters(delivery.channel)
         assert (
-            report_status(client, delivery, "undelivered", error_code="30003").status_code == 204
+            report_status(client, delivery, "undelivered", error_code="30003").status_code == 200
         )
     assert ProviderEvent.objects.count() == 1
     assert counters(delivery.channel) == before == ledger_counters(delivery.channel)
@@ -152,7 +152,7 @@ def test_a_failure_for_an_unsubscribed_number_opts_the_contact_out(
 
 def test_it_finds_the_delivery_by_message_sid_without_our_id(client, delivery):
     params = status_params(delivery.provider_id, "delivered")
-    assert post_signed(client, "webhooks:twilio_status", params).status_code == 204
+    assert post_signed(client, "webhooks:twilio_status", params).status_code == 200
     delivery.refresh_from_db()
     assert delivery.outcome == "delivered"
 
@@ -333,3 +333,13 @@ def test_an_inbound_text_missing_what_it_needs_is_a_400(client, twilio_api, drop
     params.pop(drop)
     assert post_signed(client, "webhooks:twilio_inbound", params).status_code == 400
     assert not ProviderEvent.objects.exists()
+
+
+def test_it_stores_a_status_for_an_unknown_message_and_answers_200(client, delivery):
+    before = Delivery.objects.values_list("state", "outcome").get(pk=delivery.pk)
+    params = status_params("SM" + "9" * 32, "delivered")
+    response = post_signed(client, "webhooks:twilio_status", params)
+    assert response.status_code == 200
+    event = ProviderEvent.objects.get(provider_id="SM" + "9" * 32)
+    assert (event.result, event.delivery) == ("unknown", None)
+    assert Delivery.objects.values_list("state", "outcome").get(pk=delivery.pk) == before
