@@ -139,19 +139,19 @@ def test_it_hands_no_new_contact_to_a_provider_after_pause_or_stop(workers, acti
 
 @pytest.mark.postgres
 def test_it_survives_workers_killed_mid_run(tmp_path):
-    # Placing a call takes 0.2 s, as an API round trip does: a kill lands mid-send.
-    workers = Workers(tmp_path, HERALD_SIMULATOR_SEND_LATENCY="ai_voice=0.2")
+    # Placing a call takes 0.5 s, as a slow API round trip does: a kill lands mid-send.
+    workers = Workers(tmp_path, HERALD_SIMULATOR_SEND_LATENCY="ai_voice=0.5")
     channel = channel_on(1500, kind=Channel.Kind.AI_VOICE, max_concurrent=30, max_per_second=500)
     workers.start(2)
     channel.start()
-    wait_for(
-        lambda: Delivery.objects.filter(channel=channel).count() > 60, timeout=30, workers=workers
-    )
     rng = random.Random(9)
+    sending = Delivery.objects.filter(channel=channel, state=Delivery.State.SENDING)
     for _ in range(3):
-        # The longest-lived worker is surely mid-slice with calls in flight.
-        workers.kill(workers.alive()[0])
-        workers.start(1)
+        # Every worker is killed while calls are being placed: some surely by a dead one.
+        wait_for(sending.exists, timeout=30, workers=workers, every=0.02)
+        for process in workers.alive():
+            workers.kill(process)
+        workers.start(2)
         time.sleep(rng.uniform(1.0, 2.5))
     try:
         wait_for(
