@@ -14,7 +14,8 @@ SPEC G3:
   itself, with any `CounterDelta` rows waiting. When another transaction holds it (a
   claim, another event), the event writes what it changed as a `CounterDelta` row instead
   and does not wait; the next event that finds the row free, or the supervisor's next
-  tick (`fold`), adds those into the channel. So a burst of callbacks for one channel
+  tick (`fold`), adds those into the channel (and completes it when they were its
+  last). So a burst of callbacks for one channel
   never queues on its row, and no event waits on a lock while holding one the engine
   waits on (no deadlock).
 """
@@ -89,12 +90,13 @@ def ingest(report: Report) -> str:
             locked = (
                 Channel.objects.select_for_update(no_key=True, skip_locked=True)
                 .filter(pk=delivery.channel_id)
-                .values_list("outcome_counts", flat=True)
+                .values(*LOCKED_COUNTERS)
                 .first()
             )
             counted_here = locked is not None
             if counted_here:
-                delivery.channel.outcome_counts = locked  # as it stands under the lock
+                for name, value in locked.items():  # as they stand under the lock
+                    setattr(delivery.channel, name, value)
             result = apply(delivery, report, counted_here=counted_here)
         ProviderEvent.objects.filter(pk=event_id).update(delivery=delivery, result=result)
         if report.opt_out and delivery is not None:
@@ -105,6 +107,11 @@ def ingest(report: Report) -> str:
                 detail=report.error or report.status,
             )
     return result
+
+
+# What an event reads of its channel's row when it holds it: to count, and to tell whether
+# this event finished the channel.
+LOCKED_COUNTERS = ("status", "outcome_counts", "in_flight", "processed", "audience_size")
 
 
 def store_once(report: Report) -> int | None:
@@ -240,17 +247,17 @@ def count_move(
         delta.outcomes = {new_outcome: 1, **({old_outcome: -1} if old_outcome else {})}
     if counted_here:
         # Holding the row, it also adds what events left while it was busy.
-        waiting = list(CounterDelta.objects.filter(channel_id=delivery.channel_id))
-        if waiting:
-            CounterDelta.objects.filter(pk__in=[d.pk for d in waiting]).delete()
-        add_to_channel(delivery.channel, [delta, *waiting])
+        add_to_channel(delivery.channel, [delta, *take_waiting(delivery.channel_id)])
     else:
         delta.save()
-    channel_id = delivery.channel_id
-    if settled:
+    channel = delivery.channel
+    # Only an event that counted on the row knows the counters; the others' deltas are
+    # folded (and the channel completed) by the supervisor's next tick.
+    finished = channel.in_flight <= 0 and channel.processed >= channel.audience_size
+    if settled and counted_here and channel.status == Channel.Status.RUNNING and finished:
         from .supervisor import complete_if_done
 
-        transaction.on_commit(lambda: complete_if_done(channel_id=channel_id))
+        transaction.on_commit(lambda: complete_if_done(channel_id=channel.pk))
 
 
 def add_to_channel(channel: Channel, deltas: list[CounterDelta]) -> None:
@@ -259,6 +266,8 @@ def add_to_channel(channel: Channel, deltas: list[CounterDelta]) -> None:
     for delta in deltas:
         counts.update(delta.outcomes)
     channel.outcome_counts = {outcome: n for outcome, n in counts.items() if n}
+    channel.in_flight += sum(d.in_flight for d in deltas)
+    channel.processed += sum(d.processed for d in deltas)
     Channel.objects.filter(pk=channel.pk).update(
         in_flight=models.F("in_flight") + sum(d.in_flight for d in deltas),
         processed=models.F("processed") + sum(d.processed for d in deltas),
@@ -268,26 +277,27 @@ def add_to_channel(channel: Channel, deltas: list[CounterDelta]) -> None:
     )
 
 
-def fold(*, channel_id: int, wait: bool = True) -> int:
-    """Add the channel's pending CounterDeltas into its row; returns how many.
+def take_waiting(channel_id: int) -> list[CounterDelta]:
+    """The channel's pending CounterDeltas, deleted (the caller holds its row and adds them)."""
+    waiting = list(CounterDelta.objects.filter(channel_id=channel_id))
+    if waiting:
+        CounterDelta.objects.filter(pk__in=[d.pk for d in waiting]).delete()
+    return waiting
 
-    `wait=False` gives up at once when another transaction holds the row (right after an
-    event: that holder, or the supervisor's next tick, folds them instead).
-    """
+
+def fold(*, channel_id: int) -> int:
+    """Add the channel's pending CounterDeltas into its row (the supervisor, every tick)."""
     with transaction.atomic():
         channel = (
-            Channel.objects.select_for_update(no_key=True, skip_locked=not wait)
-            .only("outcome_counts")
+            Channel.objects.select_for_update(no_key=True)
+            .only(*LOCKED_COUNTERS)
             .filter(pk=channel_id)
             .first()
         )
-        if channel is None:
-            return 0
-        deltas = list(CounterDelta.objects.filter(channel_id=channel_id))
-        if deltas:
-            CounterDelta.objects.filter(pk__in=[d.pk for d in deltas]).delete()
-            add_to_channel(channel, deltas)
-    return len(deltas)
+        waiting = take_waiting(channel_id) if channel else []
+        if waiting:
+            add_to_channel(channel, waiting)
+    return len(waiting)
 
 
 def simulated_report(kind: str, outcome: dict) -> Report:
