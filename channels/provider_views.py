@@ -22,14 +22,9 @@ from .models import Channel, ProviderEvent
 from .providers import provider_for
 
 RECENT = timedelta(hours=24)
+
+
 # The environment variable config/settings.py reads each kind's provider from.
-ENVIRONMENT = {
-    "ai_voice": "HERALD_VOICE_PROVIDER",
-    "sms": "HERALD_SMS_PROVIDER",
-    "email": "HERALD_EMAIL_PROVIDER",
-}
-
-
 @dataclass(frozen=True)
 class ProviderStatus:
     kind: str
@@ -71,7 +66,7 @@ def provider_statuses() -> list[ProviderStatus]:
                 label=kind.label,
                 name=name,
                 configured=settings.HERALD_PROVIDERS[kind],
-                variable=ENVIRONMENT[kind],
+                variable=settings.HERALD_PROVIDER_VARIABLES[kind],
                 simulated=name == "simulated",
                 missing=provider.missing_settings(),
                 webhooks=[webhook_url(url_name) for url_name in provider.webhook_urls],

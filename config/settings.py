@@ -237,10 +237,14 @@ def env_kinds(name: str, default: str) -> dict[str, float]:
 
 # Providers per channel kind (SPEC 4a): `simulated`, `smtp`, `anymail`, `twilio`, `vapi`, or
 # a dotted path to a Provider class or a factory taking the kind.
+HERALD_PROVIDER_VARIABLES = {
+    "ai_voice": "HERALD_VOICE_PROVIDER",
+    "sms": "HERALD_SMS_PROVIDER",
+    "email": "HERALD_EMAIL_PROVIDER",
+}
 HERALD_PROVIDERS = {
-    "ai_voice": os.environ.get("HERALD_VOICE_PROVIDER", "simulated"),
-    "sms": os.environ.get("HERALD_SMS_PROVIDER", "simulated"),
-    "email": os.environ.get("HERALD_EMAIL_PROVIDER", "simulated"),
+    kind: os.environ.get(variable, "simulated")
+    for kind, variable in HERALD_PROVIDER_VARIABLES.items()
 }
 # The address providers reach Herald at (webhooks, unsubscribe links): behind a TLS proxy,
 # the public https:// address, so that signatures are checked against what the provider saw.
