@@ -26,8 +26,9 @@ def analytics_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
         "chart_data": analytics.chart_data(analytics=data),
         "read_only": campaign.status == Campaign.Status.ARCHIVED,
     }
-    if not request.htmx:
-        return render(request, "campaigns/analytics.html", context)
+    if not request.htmx:  # the command center's Analytics tab
+        context.update(tab="analytics", channels=None)
+        return render(request, "campaigns/detail.html", context)
     html = render_to_string("campaigns/analytics.html#figures", context, request=request)
     # The last answer still swaps in, so the final figures show before polling ends.
     return HttpResponse(html) if data.any_running else HttpResponseStopPolling(html)

@@ -13,7 +13,9 @@ from channels.progress import is_live, load_live_channels
 
 from .models import Campaign
 
-ACTIVITY_SHOWN = 50
+# The Channels tab shows the latest events; the Activity tab pages through all of them.
+ACTIVITY_SHOWN = 10
+ACTIVITY_PAGE = 50
 # Sent with every response that changed something, so the Activity section reloads itself.
 CHANGED_EVENT = "herald:changed"
 
@@ -49,5 +51,5 @@ def render_live(
     if status == 200:
         return redirect(campaign)
     activity = campaign.activity.select_related("actor")[:ACTIVITY_SHOWN]
-    context = live_context(campaign, activity=activity, **extra)
+    context = live_context(campaign, activity=activity, tab="channels", **extra)
     return render(request, "campaigns/detail.html", context, status=status)

@@ -5,12 +5,13 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from channels.models import AlreadyDone, Channel, InvalidTransition
 
 from .command_center import (
+    ACTIVITY_PAGE,
     ACTIVITY_SHOWN,
     CHANGED_EVENT,
     get_campaign_for_user,
@@ -33,6 +34,7 @@ def wants_fragment(request: HttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
+@require_safe
 @vary_on_headers("HX-Request")
 def campaign_list(request: HttpRequest) -> HttpResponse:
     # Only what a row shows (the list never reads a channel's content fields).
@@ -86,13 +88,15 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "campaigns/form.html", context)
 
 
+@require_safe
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_campaign_for_user(request, pk)
     activity = campaign.activity.select_related("actor")[:ACTIVITY_SHOWN]
-    context = live_context(campaign, activity=activity)
+    context = live_context(campaign, activity=activity, tab="channels")
     return render(request, "campaigns/detail.html", context)
 
 
+@require_safe
 def campaign_live(request: HttpRequest, pk: int) -> HttpResponse:
     """The polled partial: fast while something runs, slow while nothing does. When that
     changed since the page's last refresh (`was`), the Activity section reloads too."""
@@ -105,11 +109,18 @@ def campaign_live(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+@require_safe
 def campaign_activity(request: HttpRequest, pk: int) -> HttpResponse:
+    """The Activity tab: the whole log, paginated; for htmx, the recent-activity section of
+    the Channels tab (it reloads itself after every change)."""
     campaign = get_campaign_for_user(request, pk)
-    activity = campaign.activity.select_related("actor")[:ACTIVITY_SHOWN]
-    context = {"campaign": campaign, "activity": activity}
-    return render(request, "campaigns/detail.html#activity", context)
+    log = campaign.activity.select_related("actor")
+    if request.htmx:
+        context = {"campaign": campaign, "activity": log[:ACTIVITY_SHOWN]}
+        return render(request, "campaigns/detail.html#activity", context)
+    page = Paginator(log, ACTIVITY_PAGE).get_page(request.GET.get("page"))
+    context = {"campaign": campaign, "page": page, "tab": "activity", "channels": None}
+    return render(request, "campaigns/detail.html", context)
 
 
 def act_on_campaign(request: HttpRequest, campaign: Campaign, action: str) -> HttpResponse:

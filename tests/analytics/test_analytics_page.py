@@ -38,7 +38,9 @@ def test_it_shows_the_figures_charts_and_tables(viewer_client):
     response = viewer_client.get(url_of(channel.campaign))
     assert response.status_code == 200
     html = response.content.decode()
-    assert response.templates[0].name == "campaigns/analytics.html"
+    # The command center's Analytics tab, marked as the current one.
+    assert response.templates[0].name == "campaigns/detail.html"
+    assert f'href="/campaigns/{channel.campaign.pk}/analytics/" aria-current="page"' in html
     assert 'id="progress-chart"' in html and 'id="mix-chart"' in html
     assert "vendor/chartjs/chart.umd.min.js" in html and "js/analytics.js" in html
     assert 'id="analytics-data"' in html

@@ -53,8 +53,10 @@ def test_it_shows_charts_and_remarkets_no_answer_to_sms(
     assert 0 < no_answer < AUDIENCE
 
     sign_in(manager)
-    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/analytics/")
-    expect(page.get_by_role("heading", name="Analytics · Spring drive")).to_be_visible()
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Analytics").click()
+    expect(page).to_have_url(f"{live_server.url}/campaigns/{campaign.pk}/analytics/")
+    expect(page.get_by_role("heading", name="Spring drive", level=1)).to_be_visible()
     expect(page.locator("canvas#progress-chart")).to_be_visible()
     expect(page.locator("canvas#mix-chart")).to_be_visible()
     assert page.evaluate("typeof Chart") == "function"
@@ -147,3 +149,54 @@ def test_it_marks_conversions_from_an_uploaded_list(
     page.get_by_role("link", name="Back to the analytics").click()
     row = page.get_by_role("row", name=re.compile("Spring texts"))
     expect(row.locator('[data-figure="rate"]')).to_have_text("50.0%")
+
+
+def test_the_command_center_tabs_keep_their_state_in_the_url(
+    page, live_server, sign_in, viewer, screenshot
+):
+    from campaigns.models import ActivityEvent
+    from tests.factories import build_ledger, put_channel_in
+
+    campaign = CampaignFactory(name="Autumn drive")
+    voice = ChannelFactory(campaign=campaign, kind=Channel.Kind.AI_VOICE, name="Autumn calls")
+    outcomes = ["answered", "voicemail", "no_answer", "busy", "failed"]
+    build_ledger(voice, [(Delivery.State.DONE, outcome) for outcome in outcomes])
+    put_channel_in(voice, Channel.Status.COMPLETED, audience_size=len(outcomes))
+    ActivityEvent.objects.bulk_create(
+        ActivityEvent(campaign=campaign, action="edited", subject=f"note {n}") for n in range(55)
+    )
+    base = f"{live_server.url}/campaigns/{campaign.pk}/"
+    tabs = page.get_by_role("navigation", name="Sections")
+
+    sign_in(viewer)
+    page.goto(base)
+    expect(tabs.get_by_role("link", name="Channels (1)")).to_have_attribute("aria-current", "page")
+    expect(page.locator(f"#channel-{voice.pk}")).to_be_visible()
+
+    tabs.get_by_role("link", name="Analytics").click()
+    expect(page).to_have_url(base + "analytics/")
+    expect(tabs.get_by_role("link", name="Analytics")).to_have_attribute("aria-current", "page")
+    page.wait_for_function("Chart.getChart(document.getElementById('mix-chart')) !== undefined")
+    fills = page.evaluate(
+        """() => Chart.getChart(document.getElementById('mix-chart')).data.datasets.map(
+            (set) => [set.label, set.borderColor, set.backgroundColor instanceof CanvasPattern])"""
+    )
+    labels = [label for label, _, _ in fills]
+    assert labels[:5] == ["Answered", "Voicemail", "No answer", "Busy", "Failed"]
+    colours = [colour for _, colour, _ in fills]
+    assert len(set(colours)) == len(colours)  # every outcome its own colour
+    assert sum(patterned for _, _, patterned in fills) >= len(fills) - 1  # and a pattern besides
+    screenshot("tabs-analytics")
+
+    page.go_back()
+    expect(page).to_have_url(base)
+    tabs.get_by_role("link", name="Activity").click()
+    expect(page).to_have_url(base + "activity/")
+    expect(page.get_by_text("55 events, newest first")).to_be_visible()
+    page.get_by_role("link", name="Next").click()
+    expect(page).to_have_url(base + "activity/?page=2")
+    expect(page.get_by_text("Page 2 of 2")).to_be_visible()
+    page.reload()  # the tab and the page survive a reload: they are the URL
+    expect(tabs.get_by_role("link", name="Activity")).to_have_attribute("aria-current", "page")
+    expect(page.locator("#activity-log li")).to_have_count(5)
+    screenshot("tabs-activity")
