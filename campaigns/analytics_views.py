@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
-from django_htmx.http import HttpResponseStopPolling
 
 from channels.models import Delivery
 
@@ -29,9 +27,7 @@ def analytics_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if not request.htmx:  # the command center's Analytics tab
         context.update(tab="analytics", channels=None)
         return render(request, "campaigns/detail.html", context)
-    html = render_to_string("campaigns/analytics.html#figures", context, request=request)
-    # The last answer still swaps in, so the final figures show before polling ends.
-    return HttpResponse(html) if data.any_running else HttpResponseStopPolling(html)
+    return render(request, "campaigns/analytics.html#figures", context)
 
 
 @require_safe
