@@ -27,6 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection, models, transaction
+from django.db.models import OuterRef
 from django.utils import timezone
 
 from .models import Channel, CounterDelta, Delivery, ProviderEvent
@@ -77,29 +78,42 @@ DUPLICATE = "duplicate"
 
 
 def ingest(report: Report) -> str:
-    """Store and apply one provider event; returns its `ProviderEvent.Result` or "duplicate"."""
+    """Store and apply one provider event; returns its `ProviderEvent.Result` or "duplicate".
+
+    The delivery is locked first, so an event's duplicates (and any other event about the
+    same delivery) wait for it; the event is then stored with its result in one statement,
+    which finds a duplicate already stored and changes nothing.
+    """
     with transaction.atomic():
-        event_id = store_once(report)
-        if event_id is None:
-            return DUPLICATE
         delivery = find_delivery(report)
         if delivery is None:
-            result = ProviderEvent.Result.UNKNOWN
-        else:
-            # Never waits for the channel's row (see the module's docstring).
-            locked = (
-                Channel.objects.select_for_update(no_key=True, skip_locked=True)
-                .filter(pk=delivery.channel_id)
-                .values(*LOCKED_COUNTERS)
-                .first()
+            stored = store_once(report, delivery=None, result=ProviderEvent.Result.UNKNOWN)
+            return ProviderEvent.Result.UNKNOWN if stored else DUPLICATE
+        # Never waits for the channel's row (see the module's docstring).
+        locked = (
+            Channel.objects.select_for_update(no_key=True, skip_locked=True)
+            .filter(pk=delivery.channel_id)
+            .annotate(
+                deltas_waiting=models.Exists(
+                    CounterDelta.objects.filter(channel_id=OuterRef("pk"))
+                )
             )
-            counted_here = locked is not None
-            if counted_here:
-                for name, value in locked.items():  # as they stand under the lock
-                    setattr(delivery.channel, name, value)
-            result = apply(delivery, report, counted_here=counted_here)
-        ProviderEvent.objects.filter(pk=event_id).update(delivery=delivery, result=result)
-        if report.opt_out and delivery is not None:
+            .values(*LOCKED_COUNTERS, "deltas_waiting")
+            .first()
+        )
+        counted_here = locked is not None
+        if counted_here:
+            for name, value in locked.items():  # as they stand under the lock
+                setattr(delivery.channel, name, value)
+        result = apply(
+            delivery,
+            report,
+            counted_here=counted_here,
+            store=lambda result: store_once(report, delivery=delivery, result=result),
+        )
+        if result == DUPLICATE:
+            return DUPLICATE
+        if report.opt_out:
             delivery.contact.set_consent(
                 delivery.channel.kind,
                 opted_out=True,
@@ -114,16 +128,16 @@ def ingest(report: Report) -> str:
 LOCKED_COUNTERS = ("status", "outcome_counts", "in_flight", "processed", "audience_size")
 
 
-def store_once(report: Report) -> int | None:
-    """Insert the event unless (provider, event id) is stored already; its id, or None.
+def store_once(report: Report, *, delivery: Delivery | None, result: str) -> bool:
+    """Insert the event, with what it did, unless (provider, event id) is stored already.
 
     One statement: a retried webhook that races its first delivery waits on the unique
-    index until the first commits, then finds it there.
+    index until the first commits, then finds it there. True when this call stored it.
     """
     table = ProviderEvent._meta.db_table
     sql = (
         f"INSERT INTO {table} (provider, event_id, kind, provider_id, status, result, "  # noqa: S608
-        "payload, received_at) VALUES (%s, %s, %s, %s, %s, '', %s, %s) "
+        "delivery_id, payload, received_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (provider, event_id) DO NOTHING RETURNING id"
     )
     payload = ProviderEvent._meta.get_field("payload").get_db_prep_value(
@@ -135,20 +149,39 @@ def store_once(report: Report) -> int | None:
         report.kind,
         report.provider_id[:100],
         report.status[:40],
+        result,
+        delivery.pk if delivery else None,
         payload,
         connection.ops.adapt_datetimefield_value(timezone.now()),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return row[0] if row else None
+        return cursor.fetchone() is not None
+
+
+CHANNEL_UNREAD = (
+    "voice_script",
+    "sms_template",
+    "email_body",
+    "email_subject",
+    "audience_zones",
+    "zone_cursors",
+    "lane_heartbeats",
+    "source_outcomes",
+    "window_days",
+)
 
 
 def find_delivery(report: Report) -> Delivery | None:
     """The delivery an event is about, locked, with its channel: by our id when the provider
     echoes it back (so an event that outruns the send's answer still finds its row), else by
     the provider's id."""
-    rows = Delivery.objects.select_for_update(of=("self",)).select_related("channel")
+    rows = (
+        Delivery.objects.select_for_update(of=("self",))
+        .select_related("channel")
+        # An event needs the channel's kind and counters, not its content or engine state.
+        .defer(*(f"channel__{name}" for name in CHANNEL_UNREAD))
+    )
     if report.delivery_id is not None:
         delivery = rows.filter(pk=report.delivery_id).first()
         if (
@@ -166,8 +199,12 @@ def find_delivery(report: Report) -> Delivery | None:
     return None
 
 
-def apply(delivery: Delivery, report: Report, *, counted_here: bool = True) -> str:
-    """Move a delivery forward by one event, and its channel's counters with it."""
+def apply(delivery: Delivery, report: Report, *, counted_here: bool, store) -> str:
+    """Move a delivery forward by one event, and its channel's counters with it.
+
+    `store(result)` records the event before anything is written and says whether it was
+    new: when it was not (a duplicate), nothing is written and DUPLICATE is returned.
+    """
     old_state, old_outcome = delivery.state, delivery.outcome
     changes: dict = {}
     if report.details:
@@ -190,8 +227,14 @@ def apply(delivery: Delivery, report: Report, *, counted_here: bool = True) -> s
     newly_converted = moves and report.converted and not delivery.converted
     if newly_converted:
         changes.update(converted=True, converted_at=timezone.now())
+    if not moves:
+        result = ProviderEvent.Result.STALE if report.outcome else ProviderEvent.Result.NOTED
+    else:
+        result = ProviderEvent.Result.APPLIED
+    if not store(result):
+        return DUPLICATE
     if not changes:
-        return ProviderEvent.Result.STALE if report.outcome else ProviderEvent.Result.NOTED
+        return result
     Delivery.objects.filter(pk=delivery.pk).update(**changes)
     for name, value in changes.items():
         setattr(delivery, name, value)
@@ -203,9 +246,7 @@ def apply(delivery: Delivery, report: Report, *, counted_here: bool = True) -> s
             converted=newly_converted,
             counted_here=counted_here,
         )
-    if not moves:
-        return ProviderEvent.Result.STALE if report.outcome else ProviderEvent.Result.NOTED
-    return ProviderEvent.Result.APPLIED
+    return result
 
 
 def moves_forward(delivery: Delivery, report: Report) -> bool:
@@ -247,7 +288,10 @@ def count_move(
         delta.outcomes = {new_outcome: 1, **({old_outcome: -1} if old_outcome else {})}
     if counted_here:
         # Holding the row, it also adds what events left while it was busy.
-        add_to_channel(delivery.channel, [delta, *take_waiting(delivery.channel_id)])
+        waiting = getattr(delivery.channel, "deltas_waiting", True)
+        add_to_channel(
+            delivery.channel, [delta, *(take_waiting(delivery.channel_id) if waiting else [])]
+        )
     else:
         delta.save()
     channel = delivery.channel
