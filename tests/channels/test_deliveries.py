@@ -161,6 +161,7 @@ def test_it_finds_a_contact_by_name_email_or_phone(viewer_client):
         "Ana@Example.com": [],
         "ANA.LOPEZ@EXAMPLE.COM": [ana],  # emails are stored lower-cased
         "bob@": [bob],  # an email's prefix
+        "bob@example.or": [],  # a whole address is matched exactly
         "(202) 555-0143": [ana],  # typed any way, matched as E.164
         "+44 7911 123456": [cid],
         "555-01": [ana, bob],  # part of a number
