@@ -140,7 +140,7 @@ def keyset_page(
         if len(rows) > PAGE_SIZE:
             rows = rows[:PAGE_SIZE][::-1]
             return KeysetPage(rows, previous_before=rows[0].pk, next_after=rows[-1].pk)
-        after = None  # back at the top: the first page, full
+        # Less than a page is newer than the cursor: the first page instead, full.
     elif after is not None:
         queryset = queryset.filter(pk__lt=after)
     rows = list(queryset.order_by("-pk")[: PAGE_SIZE + 1])
