@@ -92,7 +92,13 @@ class DeliveryFilter(django_filters.FilterSet):
         fields = ["q", "outcome", "state"]
 
     def __init__(self, data=None, *, channel: Channel, **kwargs) -> None:
-        queryset = Delivery.objects.filter(channel=channel).select_related("contact")
+        # A call's transcript can run to tens of kilobytes: the table never reads `details`
+        # (an opened row reads its own), nor the contact's attributes.
+        queryset = (
+            Delivery.objects.filter(channel=channel)
+            .select_related("contact")
+            .defer("details", "contact__attributes")
+        )
         super().__init__(data, queryset=queryset, **kwargs)
         self.filters["outcome"].extra["choices"] = [
             (outcome.value, outcome.label) for outcome in Channel.OUTCOMES[channel.kind]
