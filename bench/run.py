@@ -23,7 +23,7 @@ from .engine import (
     voice_concurrency_figure,
 )
 from .importing import import_figures
-from .pages import campaign_list_figures, live_partial_figures
+from .pages import campaign_list_figures, deliveries_table_figures, live_partial_figures
 from .processes import ROOT, bench_env, manage
 from .report import render_table
 from .webhooks import webhook_figure
@@ -110,6 +110,7 @@ def figures_inside(vendor: str, sizes: Sizes) -> list[dict]:
         rows += control_figures(big_list, small_list)
         rows += live_partial_figures(big_list, small_list, deliveries=sizes.big)
         rows += campaign_list_figures(small_list)
+        rows += deliveries_table_figures(big_list, deliveries=sizes.big)
         rows += analytics_figures(sizes.big)
         rows.append(webhook_figure(contact_list, count=min(sizes.contacts, 5000)))
     import_rows = sizes.import_rows if vendor == "sqlite" else sizes.import_rows_postgres

@@ -86,6 +86,12 @@ class Delivery(models.Model):
             ),
             # Analytics: progress over time per channel.
             models.Index(fields=["channel", "created_at"], name="delivery_channel_time_idx"),
+            # The deliveries table (channels/deliveries.py `keyset_page`) reads a channel's
+            # rows newest first from a cursor id, unfiltered or by outcome or by state: each
+            # page walks one of these from its cursor, at page 1,000 as at page 1.
+            models.Index(fields=["channel", "id"], name="delivery_channel_page_idx"),
+            models.Index(fields=["channel", "outcome", "id"], name="delivery_outcome_page_idx"),
+            models.Index(fields=["channel", "state", "id"], name="delivery_state_page_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import provider_views, results_views, views
+from . import deliveries_views, provider_views, results_views, views
 
 app_name = "channels"
 
@@ -21,6 +21,14 @@ urlpatterns = [
         name="upload_conversions",
     ),
     path("<int:channel_id>/remarket/", results_views.remarket, name="remarket"),
+    # A channel's deliveries table, its CSV, one delivery's message.
+    path("<int:channel_id>/deliveries/", deliveries_views.deliveries, name="deliveries"),
+    path(
+        "<int:channel_id>/deliveries.csv",
+        deliveries_views.export_deliveries,
+        name="export_deliveries",
+    ),
+    path("deliveries/<int:delivery_id>/", deliveries_views.delivery, name="delivery"),
     path(
         "deliveries/<int:delivery_id>/convert/",
         results_views.mark_converted,

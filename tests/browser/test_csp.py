@@ -62,6 +62,8 @@ def every_page(tmp_path) -> list[str]:
         reverse("channels:remove", args=[channel.pk]),
         reverse("channels:upload_conversions", args=[channel.pk]),
         reverse("channels:remarket", args=[channel.pk]),
+        reverse("channels:deliveries", args=[channel.pk]) + "?outcome=delivered",
+        reverse("channels:delivery", args=[delivery.pk]),
         reverse("contacts:lists"),
         reverse("contacts:list_detail", args=[contact_list.pk]),
         reverse("contacts:import_new"),
