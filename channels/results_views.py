@@ -107,6 +107,9 @@ def remarket(request: HttpRequest, channel_id: int) -> HttpResponse:
         except InvalidTransition as exc:
             return refused(request, source, str(exc))
         size = channel.audience_size
-        messages.success(request, f"“{channel.name}” is ready with {size:,} contacts.")
-        return redirect(analytics_url(channel))
+        messages.success(
+            request, f"“{channel.name}” is ready with {size:,} contacts: start it when you wish."
+        )
+        # The command center, where its Start button is.
+        return redirect(f"{channel.campaign.get_absolute_url()}#channel-{channel.pk}")
     return render(request, "channels/remarket.html", {"source": source, "form": form})

@@ -117,7 +117,7 @@ def test_it_shows_where_a_follow_up_came_from(viewer_client):
         source_outcomes=["no_answer", "voicemail"],
     )
     html = viewer_client.get(url_of(source.campaign)).content.decode()
-    assert "Follow-up of AI Voice · no answer, voicemail" in html
+    assert f"Follow-up of “{source.name}” (AI Voice) · no answer, voicemail" in html
 
 
 def test_it_answers_404_for_a_missing_campaign(viewer_client):
