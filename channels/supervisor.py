@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -103,6 +104,29 @@ def lost_lanes(channel_id: int) -> list[str]:
     stale = time.time() - max(option("lease_seconds"), 3 * option("slice_seconds"))
     beats = channel.lane_heartbeats
     return [str(n) for n in range(option("lanes")) if beats.get(str(n), 0) < stale]
+
+
+def flag_unserved(channels: Iterable[Channel], *, now: datetime) -> None:
+    """Set `worker_missing` on each channel: running, yet no worker has picked it up for
+    longer than a lease (SPEC G4's lease: `HERALD_ENGINE["lease_seconds"]`).
+
+    Lanes silent for a lease could be a channel waiting only for its provider's events; but
+    any live worker also keeps the supervisor's lease fresh. Silent lanes and a stale
+    supervisor lease mean no `db_worker` runs at all. The lease is read (one query) only
+    when some channel's lanes are silent.
+    """
+    silent_since = now.timestamp() - option("lease_seconds")
+    silent = []
+    for channel in channels:
+        channel.worker_missing = False
+        if channel.status != Channel.Status.RUNNING:
+            continue
+        started = channel.started_at.timestamp() if channel.started_at else now.timestamp()
+        if max(channel.lane_heartbeats.values(), default=started) < silent_since:
+            silent.append(channel)
+    if silent and not EngineLease.objects.filter(name=SUPERVISOR, expires_at__gt=now).exists():
+        for channel in silent:
+            channel.worker_missing = True
 
 
 def sweep_expired(*, channel_id: int) -> int:
