@@ -2,7 +2,7 @@
 
 from django import template
 
-from channels import progress
+from channels import figures, progress
 from channels.models import Channel
 from channels.remarketing import describe_follow_up
 
@@ -38,3 +38,9 @@ def follow_up_description(channel: Channel) -> str:
 def get_count(counts: dict, key: str) -> dict:
     """`form.counts|get_count:"no_answer"` -> {"all": n, "unconverted": n}."""
     return counts.get(key, {"all": 0, "unconverted": 0})
+
+
+@register.filter
+def outcome_label(key: str) -> str:
+    """`delivery.outcome|outcome_label` -> “No answer”; "" stays ""."""
+    return figures.outcome_label(key) if key else ""

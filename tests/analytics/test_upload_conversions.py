@@ -62,6 +62,9 @@ def test_it_marks_matching_contacts_converted_and_reports(manager_client, channe
     assert ActivityEvent.objects.filter(action="convert", channel=channel).count() == 1
     html = response.content.decode()
     assert "<strong>2</strong> marked converted" in html
+    # The page's figure counts what was just marked, not what was there before.
+    assert "3 converted so far" in html
+    assert "<strong>3</strong> cells ignored" in html
 
 
 def test_it_never_counts_twice(manager_client, channel):
