@@ -91,7 +91,11 @@ def supervise(*, token: str) -> bool:
         close_overdue(channel_id=channel_id)
         complete_if_done(channel_id=channel_id)
         if lost_lanes(channel_id):
-            log.warning("channel %s lost a task chain (a worker died); waking it", channel_id)
+            log.warning(
+                "channel %s: no task chain claimed for a lease (no worker ran, or one died); "
+                "waking it",
+                channel_id,
+            )
             wake(channel_id=channel_id)
     return bool(running)
 
