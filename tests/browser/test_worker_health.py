@@ -43,14 +43,14 @@ def test_it_says_when_no_worker_runs_and_recovers_when_one_starts(
 
     page.goto(f"{live_server.url}/campaigns/")
     row = page.get_by_role("row", name=re.compile("Unattended drive"))
-    expect(row).to_contain_text("no worker running")
+    expect(row).to_contain_text("No worker running")
     screenshot("worker-missing-list")
 
     workers = Workers(tmp_path, HERALD_SIMULATOR_LATENCY="ai_voice=0,sms=0,email=0")
     workers.start(1)
     try:
         # The list refreshes itself; the flag goes once the worker claims.
-        expect(row).not_to_contain_text("no worker running", timeout=30_000)
+        expect(row).not_to_contain_text("No worker running", timeout=30_000)
         page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
         expect(card.locator("[data-status]")).to_have_text("Completed", timeout=40_000)
         expect(card).not_to_contain_text("No worker is running")

@@ -101,7 +101,7 @@ def test_it_flags_the_campaign_in_the_list(viewer_client):
     served = running_channel(silent_for=1)
     CampaignFactory(name="Nothing running")
     html = viewer_client.get(reverse("campaigns:list")).content.decode()
-    assert html.count("no worker running") == 1
+    assert html.count("No worker running") == 1
     row = html.split(silent.campaign.name)[1].split("</tr>")[0]
-    assert "no worker running" in row
-    assert "no worker running" not in html.split(served.campaign.name)[1].split("</tr>")[0]
+    assert "No worker running" in row
+    assert "No worker running" not in html.split(served.campaign.name)[1].split("</tr>")[0]
