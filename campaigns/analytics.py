@@ -388,10 +388,16 @@ def result_rows(*, deliveries: models.QuerySet[Delivery]) -> Iterator[list]:
     """The results CSV: a header, then a row per delivery, read 2,000 at a time (streamed)."""
     yield RESULT_HEADER
     columns = deliveries.order_by("pk").values_list(*RESULT_COLUMNS)
+    kinds = dict(Channel.Kind.choices)
     for row in columns.iterator(chunk_size=2000):
-        *head, converted, created, finished = row
+        *contact, channel, kind, state, outcome, converted, created, finished = row
+        # Labels, as every page shows them (“No answer”, not `no_answer`).
         yield [
-            *head,
+            *contact,
+            channel,
+            kinds.get(kind, kind),
+            outcome_label(state),
+            outcome_label(outcome) if outcome else "",
             "yes" if converted else "no",
             created.isoformat(),
             finished.isoformat() if finished else "",

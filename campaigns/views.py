@@ -5,10 +5,12 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from channels.models import AlreadyDone, Channel, InvalidTransition
+from channels.supervisor import flag_unserved
 
 from .command_center import (
     ACTIVITY_PAGE,
@@ -41,13 +43,17 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     channels = Channel.objects.only(
         *("campaign_id", "kind", "name", "status", "processed", "audience_size", "started_at"),
         *("in_flight", "skipped", "interrupted", "converted", "outcome_counts"),
-        *("source_channel_id", "source_outcomes"),
+        *("source_channel_id", "source_outcomes", "lane_heartbeats"),
     ).order_by("created_at", "pk")
     campaigns = with_status_rank(
         Campaign.objects.select_related("created_by", "contact_list")
     ).prefetch_related(Prefetch("channels", queryset=channels))
     filters = CampaignFilter(request.GET, queryset=campaigns)
     page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    flag_unserved(
+        [channel for campaign in page for channel in campaign.channels.all()], now=timezone.now()
+    )
     template = "campaigns/list.html#results" if wants_fragment(request) else "campaigns/list.html"
     return render(request, template, {"filter": filters, "page": page})
 

@@ -247,7 +247,12 @@ class Channel(models.Model):
         """Why this channel cannot be edited now (SPEC section 2), or ""."""
         if self.is_editable:
             return ""
-        return f"A {self.get_status_display().lower()} channel cannot be edited."
+        if self.status == self.Status.RUNNING:
+            return "A running channel cannot be edited: pause it first, then edit it."
+        return (
+            f"A {self.get_status_display().lower()} channel cannot be edited; "
+            "remarket it to follow up with a new channel."
+        )
 
     @property
     def is_remarketing(self) -> bool:

@@ -18,6 +18,7 @@ from django.db.models import (
 )
 
 from .models import Channel
+from .supervisor import flag_unserved
 from .windows import waiting_text
 
 # The current rate is the deliveries created in this window, per second.
@@ -42,7 +43,8 @@ def channels_with_recent_deliveries(*, since: datetime) -> QuerySet[Channel]:
 
 
 def load_live_channels(campaign, *, now: datetime) -> list[Channel]:
-    """Load `campaign.channels` (one query) with `rate` and `seconds_left` on each channel."""
+    """Load `campaign.channels` (one query) with `rate`, `seconds_left` and `worker_missing`
+    on each channel (one more query while one runs)."""
     queryset = channels_with_recent_deliveries(since=now - RATE_WINDOW)
     prefetch_related_objects([campaign], Prefetch("channels", queryset=queryset))
     channels = list(campaign.channels.all())
@@ -53,6 +55,7 @@ def load_live_channels(campaign, *, now: datetime) -> list[Channel]:
             Channel.source_channel.field.set_cached_value(
                 channel, by_pk[channel.source_channel_id]
             )
+    flag_unserved(channels, now=now)
     for channel in channels:
         channel.rate = current_rate(channel, now=now)
         channel.seconds_left = seconds_left(channel)
@@ -64,6 +67,8 @@ def current_rate(channel: Channel, *, now: datetime) -> float | None:
     """Contacts per second over the last 30 s (or since the start, if that is sooner)."""
     if channel.status != Channel.Status.RUNNING or channel.started_at is None:
         return None
+    if getattr(channel, "worker_missing", False):
+        return None  # no rate and no time left to promise: nothing is working on it
     window = min(RATE_WINDOW, now - channel.started_at).total_seconds()
     return channel.recent_deliveries / max(window, 1.0)
 

@@ -29,8 +29,7 @@ class RemarketForm(ChannelForm):
         self.source = source
         self.counts = audience_counts(channel=source)
         self.fields["outcomes"].choices = [
-            (choice, f"{outcome_label(choice)} {self.counts[choice]['all']:,}")
-            for choice in outcome_choices(channel=source)
+            (choice, outcome_label(choice)) for choice in outcome_choices(channel=source)
         ]
         if not self.is_bound:
             self.initial.setdefault("name", f"Follow-up of {source.name}")

@@ -18,6 +18,8 @@ from .models import Channel, Delivery, InvalidTransition
 from .remarketing_forms import ConversionUploadForm, RemarketForm
 from .views import get_channel_for_user
 
+CONVERTED_EVENT = "herald:converted"
+
 
 def get_delivery_for(request: HttpRequest, pk: int, *, perm: str) -> Delivery:
     delivery = get_object_or_404(
@@ -56,7 +58,10 @@ def mark_converted(request: HttpRequest, delivery_id: int) -> HttpResponse:
         return HttpResponse(str(exc), status=409)
     if request.htmx:
         context = {"delivery": delivery, "next": request.POST.get("next", "")}
-        return render(request, "channels/_mark_converted_button.html", context)
+        response = render(request, "channels/_mark_converted_button.html", context)
+        # Figures elsewhere on the page ("1 converted") reload themselves on this event.
+        response["HX-Trigger"] = CONVERTED_EVENT
+        return response
     if done:
         messages.success(request, f"{delivery.contact} marked converted.")
     else:
@@ -77,6 +82,8 @@ def upload_conversions(request: HttpRequest, channel_id: int) -> HttpResponse:
             report = conversions.mark_converted_from_list(
                 channel=channel, text=text, by=request.user
             )
+            # The page's "converted so far" counts what this upload just marked.
+            channel.refresh_from_db(fields=["converted"])
             form = ConversionUploadForm()
     except InvalidTransition as exc:
         return HttpResponse(str(exc), status=409)
@@ -107,6 +114,9 @@ def remarket(request: HttpRequest, channel_id: int) -> HttpResponse:
         except InvalidTransition as exc:
             return refused(request, source, str(exc))
         size = channel.audience_size
-        messages.success(request, f"“{channel.name}” is ready with {size:,} contacts.")
-        return redirect(analytics_url(channel))
+        messages.success(
+            request, f"“{channel.name}” is ready with {size:,} contacts: start it when you wish."
+        )
+        # The command center, where its Start button is.
+        return redirect(f"{channel.campaign.get_absolute_url()}#channel-{channel.pk}")
     return render(request, "channels/remarket.html", {"source": source, "form": form})

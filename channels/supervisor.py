@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -90,7 +91,11 @@ def supervise(*, token: str) -> bool:
         close_overdue(channel_id=channel_id)
         complete_if_done(channel_id=channel_id)
         if lost_lanes(channel_id):
-            log.warning("channel %s lost a task chain (a worker died); waking it", channel_id)
+            log.warning(
+                "channel %s: no task chain claimed for a lease (no worker ran, or one died); "
+                "waking it",
+                channel_id,
+            )
             wake(channel_id=channel_id)
     return bool(running)
 
@@ -103,6 +108,29 @@ def lost_lanes(channel_id: int) -> list[str]:
     stale = time.time() - max(option("lease_seconds"), 3 * option("slice_seconds"))
     beats = channel.lane_heartbeats
     return [str(n) for n in range(option("lanes")) if beats.get(str(n), 0) < stale]
+
+
+def flag_unserved(channels: Iterable[Channel], *, now: datetime) -> None:
+    """Set `worker_missing` on each channel: running, yet no worker has picked it up for
+    longer than a lease (SPEC G4's lease: `HERALD_ENGINE["lease_seconds"]`).
+
+    Lanes silent for a lease could be a channel waiting only for its provider's events; but
+    any live worker also keeps the supervisor's lease fresh. Silent lanes and a stale
+    supervisor lease mean no `db_worker` runs at all. The lease is read (one query) only
+    when some channel's lanes are silent.
+    """
+    silent_since = now.timestamp() - option("lease_seconds")
+    silent = []
+    for channel in channels:
+        channel.worker_missing = False
+        if channel.status != Channel.Status.RUNNING:
+            continue
+        started = channel.started_at.timestamp() if channel.started_at else now.timestamp()
+        if max(channel.lane_heartbeats.values(), default=started) < silent_since:
+            silent.append(channel)
+    if silent and not EngineLease.objects.filter(name=SUPERVISOR, expires_at__gt=now).exists():
+        for channel in silent:
+            channel.worker_missing = True
 
 
 def sweep_expired(*, channel_id: int) -> int:

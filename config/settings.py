@@ -209,12 +209,19 @@ TASKS = {
     }
 }
 
+# Every line is printed once, by the root's handler: Django's own "django" logger gets no
+# handler of its own (by default it has a console one and propagates to the root too, which
+# printed each worker and autoreloader line twice). A 403 is an answer, not a crash: its
+# warning line is kept, its traceback dropped.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_403_traceback": {"()": "config.logging.WithoutPermissionTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.request": {"filters": ["no_403_traceback"]},
         "herald": {"level": os.environ.get("HERALD_LOG_LEVEL", "INFO"), "propagate": True},
     },
 }

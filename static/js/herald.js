@@ -9,8 +9,10 @@
     dialog.querySelector("#confirm-dialog-title").textContent =
       source.dataset.confirmTitle || "Please confirm";
     dialog.querySelector("#confirm-dialog-text").textContent = question;
-    dialog.querySelector("#confirm-dialog-ok").textContent =
-      source.dataset.confirmAction || "Confirm";
+    const ok = dialog.querySelector("#confirm-dialog-ok");
+    ok.textContent = source.dataset.confirmAction || "Confirm";
+    // Red only for what cannot be undone; data-confirm-tone="primary" for what can (Archive).
+    ok.className = source.dataset.confirmTone === "primary" ? "primary" : "danger";
     dialog.returnValue = "";
     dialog.addEventListener("close", function onClose() {
       if (dialog.returnValue === "confirm") onConfirm();

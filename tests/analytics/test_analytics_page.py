@@ -125,7 +125,7 @@ def test_it_shows_where_a_follow_up_came_from(viewer_client):
         source_outcomes=["no_answer", "voicemail"],
     )
     html = viewer_client.get(url_of(source.campaign)).content.decode()
-    assert "Follow-up of AI Voice · no answer, voicemail" in html
+    assert f"Follow-up of “{source.name}” (AI Voice) · no answer, voicemail" in html
 
 
 def test_it_answers_404_for_a_missing_campaign(viewer_client):
@@ -178,3 +178,15 @@ def test_it_keeps_a_fixed_number_of_queries_whatever_the_ledger(viewer_client):
 def test_it_only_answers_get(manager_client):
     channel = ChannelFactory()
     assert manager_client.post(url_of(channel.campaign)).status_code == 405
+
+
+def test_it_says_whether_the_figures_are_final(viewer_client):
+    source = finished_voice_channel()
+    source.campaign.refresh_status()
+    html = viewer_client.get(url_of(source.campaign)).content.decode()
+    assert "Every channel has finished: these figures are final." in html
+    assert "final figures so far" not in html
+    paused = put_channel_in(ChannelFactory(campaign=source.campaign), Channel.Status.PAUSED)
+    paused.campaign.refresh_status()
+    html = viewer_client.get(url_of(source.campaign)).content.decode()
+    assert "Nothing is running now: these figures change again when a channel" in html

@@ -50,13 +50,13 @@ def test_it_exports_one_row_per_delivery_of_a_channel(viewer_client):
         "'" + contact.phone,  # E.164 starts with "+": neutralised like any formula start
         contact.email,
         "Spring SMS",
-        "sms",
-        "done",
-        "delivered",
+        "SMS Blast",
+        "Done",
+        "Delivered",
         "yes",
     ]
     assert rows[1][8] == first.created_at.isoformat()
-    assert rows[2][5:8] == ["skipped", "", "no"]
+    assert rows[2][5:8] == ["Skipped", "", "no"]
 
 
 def test_it_exports_every_channel_of_a_campaign(viewer_client):
@@ -68,7 +68,8 @@ def test_it_exports_every_channel_of_a_campaign(viewer_client):
     response = viewer_client.get(reverse("campaigns:export_results", args=[sms.campaign.pk]))
     rows = rows_of(response)
     assert rows[0] == HEADER
-    assert sorted(row[4] for row in rows[1:]) == ["ai_voice"] * 3 + ["sms"] * 2
+    assert sorted(row[4] for row in rows[1:]) == ["AI Voice"] * 3 + ["SMS Blast"] * 2
+    assert {row[6] for row in rows[1:]} == {"No answer", "Delivered"}
 
 
 def test_it_neutralises_formulas_in_contact_fields(viewer_client):

@@ -64,6 +64,8 @@ def test_it_answers_htmx_with_the_button_include(manager_client):
     assert response.status_code == 200
     html = response.content.decode()
     assert f'id="delivery-{delivery.pk}-conversion"' in html and "Converted" in html
+    # The contact page's "n converted" reloads itself on this event.
+    assert response["HX-Trigger"] == "herald:converted"
 
 
 def test_it_refuses_a_delivery_that_never_reached_the_contact(manager_client):

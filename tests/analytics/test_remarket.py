@@ -9,6 +9,7 @@ from tests.conftest import url_for
 from tests.factories import (
     CampaignFactory,
     ChannelFactory,
+    ContactFactory,
     ContactListFactory,
     DeliveryFactory,
     build_ledger,
@@ -66,10 +67,11 @@ def test_it_shows_outcomes_with_their_counts(manager_client, source):
     response = manager_client.get(url_of(source))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<code>no_answer</code> 4" in html
+    assert "No answer 4" in html
     assert "(3 not converted)" in html
-    assert "<code>voicemail</code> 2" in html
-    assert "<code>interrupted</code> 1" in html
+    assert "Voicemail 2" in html
+    assert "Not reached 1" in html  # the interrupted one; the run left nobody unreached
+    assert "no_answer" not in html.replace('value="no_answer"', "")
     assert 'name="sms_template"' in html and 'name="max_per_second"' in html
 
 
@@ -78,8 +80,10 @@ def test_it_creates_a_ready_channel_whose_audience_is_exactly_the_chosen(
 ):
     form = sms_form(outcomes=["no_answer", "voicemail"])
     response = manager_client.post(url_of(source), form)
-    assert response.status_code == 302
     follow_up = Channel.objects.get(name="Follow-up SMS")
+    # The command center, where its Start button is.
+    assert response.status_code == 302
+    assert response["Location"] == f"/campaigns/{source.campaign_id}/#channel-{follow_up.pk}"
     assert follow_up.status == Channel.Status.READY
     assert follow_up.campaign_id == source.campaign_id
     assert follow_up.kind == Channel.Kind.SMS
@@ -90,7 +94,7 @@ def test_it_creates_a_ready_channel_whose_audience_is_exactly_the_chosen(
     assert follow_up.audience_size == 6
     event = ActivityEvent.objects.get(action="remarket")
     assert event.actor == manager and event.channel == follow_up
-    assert "Follow-up of AI Voice · no answer, voicemail" in event.message
+    assert f"Follow-up of “{source.name}” (AI Voice) · no answer, voicemail" in event.message
 
 
 def test_it_keeps_only_the_unconverted_when_asked(manager_client, source):
@@ -103,7 +107,7 @@ def test_it_keeps_only_the_unconverted_when_asked(manager_client, source):
 
 
 def test_it_follows_up_outcome_less_states(manager_client, source):
-    manager_client.post(url_of(source), sms_form(outcomes=["interrupted", "skipped"]))
+    manager_client.post(url_of(source), sms_form(outcomes=["not_reached", "skipped"]))
     follow_up = Channel.objects.get(name="Follow-up SMS")
     expected = set(
         Delivery.objects.filter(channel=source, state__in=["interrupted", "skipped"]).values_list(
@@ -111,6 +115,32 @@ def test_it_follows_up_outcome_less_states(manager_client, source):
         )
     )
     assert audience_of(follow_up) == expected and len(expected) == 2
+
+
+def test_it_follows_up_the_contacts_a_stopped_run_never_reached(manager_client):
+    campaign = CampaignFactory(contact_list=ContactListFactory(size=5))
+    voice = ChannelFactory(campaign=campaign, kind=Channel.Kind.AI_VOICE, name="Spring calls")
+    voice.start()
+    audience = set(campaign.contact_list.contacts.values_list("pk", flat=True))
+    first, second, third, *never = sorted(audience)
+    DeliveryFactory(channel=voice, contact_id=first, state=DONE, outcome="answered")
+    DeliveryFactory(channel=voice, contact_id=second, state=Delivery.State.INTERRUPTED, outcome="")
+    DeliveryFactory(channel=voice, contact_id=third, state=DONE, outcome="no_answer")
+    voice.stop()
+    # Joined the list after the start: not part of the run, so not "not reached" either.
+    campaign.contact_list.add_contacts([ContactFactory().pk])
+
+    html = manager_client.get(url_of(voice)).content.decode()
+    assert "Not reached 3" in html
+
+    response = manager_client.post(url_of(voice), sms_form(outcomes=["no_answer", "not_reached"]))
+    assert response.status_code == 302
+    follow_up = Channel.objects.get(name="Follow-up SMS")
+    assert audience_of(follow_up) == {second, third, *never}
+    assert follow_up.audience_size == 4
+    assert follow_up.source_outcomes == ["no_answer", "not_reached"]
+    card = manager_client.get(response["Location"]).content.decode()
+    assert "Follow-up of “Spring calls” (AI Voice) · no answer, not reached" in card
 
 
 def test_it_freezes_the_audience_when_the_source_gains_deliveries(manager_client, source):

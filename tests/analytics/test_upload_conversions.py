@@ -62,6 +62,17 @@ def test_it_marks_matching_contacts_converted_and_reports(manager_client, channe
     assert ActivityEvent.objects.filter(action="convert", channel=channel).count() == 1
     html = response.content.decode()
     assert "<strong>2</strong> marked converted" in html
+    # The page's figure counts what was just marked, not what was there before.
+    assert "3 converted so far" in html
+    assert "<strong>3</strong> cells ignored" in html
+
+
+def test_it_counts_one_ignored_cell_in_the_singular(manager_client, channel):
+    first = deliveries(channel)[0]
+    response = manager_client.post(url_of(channel), {"addresses": f"{first.contact.email}\nnope"})
+    html = response.content.decode()
+    assert "<strong>1</strong> cell ignored" in html and "cells ignored" not in html
+    assert "2 converted so far" in html
 
 
 def test_it_never_counts_twice(manager_client, channel):

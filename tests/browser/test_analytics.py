@@ -75,23 +75,25 @@ def test_it_shows_charts_and_remarkets_no_answer_to_sms(
 
     page.get_by_role("link", name="Remarket").click()
     expect(page.get_by_role("heading", name=re.compile("Remarket Spring calls"))).to_be_visible()
-    page.get_by_role("checkbox", name=re.compile("no_answer")).check()
+    page.get_by_role("checkbox", name=re.compile("No answer")).check()
     page.get_by_label("Kind").select_option("sms")
     page.get_by_label("Name").fill("No-answer SMS")
     page.get_by_label("Message template").fill("Hi {first_name}, sorry we missed you.")
     screenshot("remarket-form")
     page.get_by_role("button", name="Create follow-up channel").click()
 
+    # Landed on the command center, on the follow-up's card with its Start button.
     expect(
-        page.get_by_text(f"“No-answer SMS” is ready with {no_answer:,} contacts.")
+        page.get_by_text(f"“No-answer SMS” is ready with {no_answer:,} contacts")
     ).to_be_visible()
+    page.wait_for_url(re.compile(rf"/campaigns/{campaign.pk}/#channel-\d+$"))
     follow_up = Channel.objects.get(name="No-answer SMS")
     assert follow_up.audience_size == no_answer
-    expect(page.get_by_text("Follow-up of AI Voice · no answer").first).to_be_visible()
-
-    # The Start button lives on the command center; start it as it would.
-    follow_up.start(by=manager)
-    page.reload()
+    card = page.locator(f"#channel-{follow_up.pk}")
+    expect(card).to_contain_text("Follow-up of “Spring calls” (AI Voice) · no answer")
+    card.get_by_role("button", name="Start").click()
+    expect(card.locator("[data-status]")).not_to_have_text("Ready")
+    page.goto(f"{live_server.url}/campaigns/{campaign.pk}/analytics/")
     sms_row = page.get_by_role("table", name=re.compile("Audience and results")).get_by_role(
         "row", name=re.compile("No-answer SMS")
     )

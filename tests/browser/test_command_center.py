@@ -139,6 +139,7 @@ def test_it_runs_a_campaign_from_creation_to_deletion(
     confirm_in_dialog(page, says="Stopping is permanent", button="Cancel")
     expect(sms.locator("[data-status]")).to_have_text("Running")
     sms.get_by_role("button", name="Stop").click()
+    expect(page.locator("#confirm-dialog-ok")).to_have_class("danger")
     confirm_in_dialog(page, says="Stopping is permanent", button="Stop channel")
     expect(sms.locator("[data-status]")).to_have_text("Stopped")
     expect(sms.get_by_role("button")).to_have_count(0)
@@ -163,6 +164,8 @@ def test_it_runs_a_campaign_from_creation_to_deletion(
     page.get_by_text("Settings", exact=True).click()
     assert_accessible(page)
     page.get_by_role("button", name="Archive").click()
+    # Archiving can be undone: its confirmation is not a red danger button, Stop's is.
+    expect(page.locator("#confirm-dialog-ok")).to_have_class("primary")
     confirm_in_dialog(page, says="every piece of its data is kept", button="Archive")
     expect(campaign_status).to_have_text("Archived")
     expect(page.get_by_role("link", name="Add channel")).to_have_count(0)

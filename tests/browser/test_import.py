@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from playwright.sync_api import expect
 
 from campaigns.models import ContactList, ImportJob
 from tests.factories import ContactListFactory
@@ -85,6 +86,8 @@ def test_it_uploads_watches_progress_and_downloads_the_report(
     assert progress.locator('[data-count="rejected"]').inner_text() == str(rejected)
     # The contacts region refreshes by itself once the import has ended.
     page.locator("#contacts").get_by_role("link", name="Person 1", exact=True).wait_for()
+    # And the header's figure with it (it said "0 contacts" until a reload).
+    expect(page.locator("#list-summary")).to_contain_text(f"{ROWS - rejected:,} contacts")
     screenshot("import-completed")
 
     with page.expect_download() as download_info:

@@ -106,3 +106,11 @@ def test_it_forbids_a_user_without_a_role(client, campaign):
 
     client.force_login(UserFactory())
     assert client.get(url(campaign)).status_code == 403
+
+
+def test_it_counts_calls_at_once_in_words(manager_client):
+    one = ChannelFactory(kind=Channel.Kind.AI_VOICE, max_concurrent=1)
+    ChannelFactory(campaign=one.campaign, kind=Channel.Kind.AI_VOICE, max_concurrent=4)
+    html = manager_client.get(reverse("campaigns:detail", args=[one.campaign_id])).content
+    assert b"1 call at once" in html and b"4 calls at once" in html
+    assert b"1 calls at once" not in html

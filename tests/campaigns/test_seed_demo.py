@@ -59,3 +59,21 @@ def test_it_runs_an_instant_simulator_without_assigning_to_settings(monkeypatch)
     assert {latency for latency, _ in seen} == {0.0}
     assert all(simulator == configured for _, simulator in seen)
     assert configured == settings.HERALD_SIMULATOR
+
+
+def test_it_leaves_a_channel_running_slowly_enough_to_watch():
+    seed()
+    running = Channel.objects.get(status=Channel.Status.RUNNING)
+    assert running.campaign.name == "Winter Loyalty Drive"
+    assert running.kind == Channel.Kind.AI_VOICE
+    # The engine never exceeds these (SPEC G7): 200 calls one a second at most, one at a time,
+    # still run minutes after `make run` starts its worker.
+    assert (running.max_per_second, running.max_concurrent) == (1, 1)
+    assert running.audience_size / running.max_per_second >= 180
+
+
+def test_it_describes_the_demo_in_the_products_words():
+    seed()
+    for description in Campaign.objects.values_list("description", flat=True):
+        assert "`" not in description and "make run" not in description
+        assert "worker" not in description

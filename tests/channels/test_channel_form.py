@@ -199,7 +199,7 @@ def test_it_refuses_to_edit_a_running_channel_with_409(manager_client, manager):
     channel.start(by=manager)
     response = manager_client.post(edit_url(channel), {"name": "Other", "max_per_second": 1})
     assert response.status_code == 409
-    assert "A running channel cannot be edited." in response.content.decode()
+    assert "A running channel cannot be edited: pause it first" in response.content.decode()
     channel.refresh_from_db()
     assert channel.name == "Texts"
 

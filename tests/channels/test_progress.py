@@ -18,7 +18,10 @@ def test_it_computes_the_rate_over_the_last_30_seconds(manager):
     channel.start(by=manager)
     now = timezone.now()
     Channel.objects.filter(pk=channel.pk).update(
-        started_at=now - timedelta(minutes=5), audience_size=100, processed=15
+        started_at=now - timedelta(minutes=5),
+        audience_size=100,
+        processed=15,
+        lane_heartbeats={"0": now.timestamp() - 1},  # a worker claimed a second ago
     )
     DeliveryFactory.create_batch(15, channel=channel, created_at=now - timedelta(seconds=10))
     DeliveryFactory.create_batch(5, channel=channel, created_at=now - timedelta(seconds=45))

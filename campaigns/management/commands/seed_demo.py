@@ -107,6 +107,9 @@ EMAIL = {
     "max_per_second": 50,
 }
 CONTENT = {Channel.Kind.AI_VOICE: VOICE, Channel.Kind.SMS: SMS, Channel.Kind.EMAIL: EMAIL}
+# The running demo channel's pacing: at most one call a second and one at a time (each
+# simulated call lasts HERALD_SIMULATOR's voice latency, 2 s by default).
+LIVE_PACING = {"max_per_second": 1, "max_concurrent": 1}
 # Seconds a demo channel may take to run to the end.
 RUN_TIMEOUT = 120.0
 
@@ -281,10 +284,13 @@ class Command(BaseCommand):
             "Winter Loyalty Drive",
             attendees,
             manager,
-            "Active: calls are running (the worker of `make run` carries them on), the SMS "
-            "is paused part-way, the email is ready to go.",
+            "Active: the calls go out one at a time, so you can watch their progress; "
+            "the SMS is paused part-way, the email is ready to go.",
             [voice, sms, email],
         ):
+            # Slow enough that someone signing in minutes after `make run` still sees the
+            # calls move (README): 200 contacts, one call at a time.
+            Channel.objects.filter(pk=channels[0].pk).update(**LIVE_PACING)
             self.run_partly(channels[1], manager, 60)
             channels[1].pause(by=manager)
             with transaction.atomic():

@@ -24,8 +24,12 @@ def test_it_shows_the_history_across_campaigns_and_channels(viewer_client):
     html = response.content.decode()
     assert "Spring SMS" in html and "Autumn calls" in html
     assert sms.campaign.name in html and voice.campaign.name in html
-    assert "no_answer" in html
+    assert "<td>No answer</td>" in html and "no_answer" not in html
     assert response.context["page"].paginator.count == 2
+    # Reloaded when a delivery is marked converted on the page (no stale "0 converted").
+    summary = html.split('id="history-summary"')[1].split("</p>")[0]
+    assert 'hx-trigger="herald:converted from:body"' in summary
+    assert "1 converted" in summary
     assert response.context["converted"] == 1
 
 

@@ -32,7 +32,18 @@ def test_it_stops_polling_when_the_import_ends(viewer_client):
     assert response["HX-Trigger"] == '{"importFinished": {}}'
     html = response.content.decode()
     assert "hx-trigger" not in html
-    assert "Download the report" in html
+    # Nothing rejected: no "Download the report (0 rejected rows)".
+    assert "Download the report" not in html
+    assert "Every row was imported" in html
+
+
+def test_it_offers_the_report_when_rows_were_rejected(viewer_client):
+    job = ImportJobFactory(
+        status=ImportJob.Status.COMPLETED, rows_read=10, rows_imported=9, rows_rejected=1
+    )
+    html = viewer_client.get(detail_url(job)).content.decode()
+    assert "Download the report" in html and "1 rejected row)" in html
+    assert "Every row was imported" not in html
 
 
 def test_it_is_linked_from_the_list_page(viewer_client):
