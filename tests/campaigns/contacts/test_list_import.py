@@ -33,8 +33,9 @@ def test_it_queues_an_upload_and_the_task_imports_it(
         manager,
         "queued",
     )
-    queued = DBTaskResult.objects.get()
-    assert queued.task_path == "campaigns.contacts.tasks.import_contacts"
+    # The import's first chunk, and the watchdog that takes it over if its worker dies.
+    queued = DBTaskResult.objects.get(task_path="campaigns.contacts.tasks.import_contacts")
+    assert DBTaskResult.objects.filter(task_path__endswith="watch_imports").count() == 1
     assert queued.args_kwargs == {"args": [], "kwargs": {"job_id": queued_job.pk}}
 
     tasks.import_contacts.call(job_id=queued_job.pk)
