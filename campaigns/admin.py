@@ -106,6 +106,14 @@ class ContactListAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     readonly_fields = ("size", "created_at")
 
+    # As on the list's page: its imports' files go with it.
+    def delete_model(self, request, obj):
+        obj.delete_with_files()
+
+    def delete_queryset(self, request, queryset):
+        for contact_list in queryset:
+            contact_list.delete_with_files()
+
 
 class ConsentChangeInline(admin.TabularInline):
     model = ConsentChange

@@ -1,5 +1,7 @@
 """An upload imported by the background workers, chunk by chunk."""
 
+from pathlib import Path
+
 import pytest
 
 from campaigns.contacts import importing, merging
@@ -123,3 +125,17 @@ def test_it_ends_quietly_when_the_list_was_deleted(monkeypatch):
 def test_it_leaves_the_transaction_usable_after_refreshing_statistics():
     writer_module.refresh_statistics()
     assert ContactListFactory().pk
+
+
+def test_it_deletes_the_upload_once_imported_and_keeps_the_report(
+    django_capture_on_commit_callbacks,
+):
+    job = job_for(b"phone\n2025550101\nnope\n")
+    upload = Path(job.file.path)
+    assert upload.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        importing.run_import_chunk(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.COMPLETED
+    assert not job.file and not upload.exists()
+    assert report_of(job) == "3,phone,“nope” is not a phone number.\r\n".encode()
