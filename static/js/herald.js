@@ -11,6 +11,9 @@
     dialog.querySelector("#confirm-dialog-text").textContent = question;
     dialog.querySelector("#confirm-dialog-ok").textContent =
       source.dataset.confirmAction || "Confirm";
+    // "Cancel" would be ambiguous when the action itself cancels something.
+    dialog.querySelector("#confirm-dialog-dismiss").textContent =
+      source.dataset.confirmDismiss || "Cancel";
     dialog.returnValue = "";
     dialog.addEventListener("close", function onClose() {
       if (dialog.returnValue === "confirm") onConfirm();
