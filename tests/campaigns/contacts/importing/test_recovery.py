@@ -98,3 +98,10 @@ def test_the_page_says_a_stalled_import_is_being_taken_over(viewer_client):
     html = viewer_client.get(job.get_absolute_url()).content.decode()
     assert "Stalled" in html
     assert "Another worker takes it over as soon as one is free and goes on from row 7" in html
+
+
+def test_the_page_says_a_long_queued_import_waits_for_a_worker(viewer_client):
+    job = ImportJobFactory(status=ImportJob.Status.QUEUED, heartbeat_at=stale())
+    html = viewer_client.get(job.get_absolute_url()).content.decode()
+    assert "Still waiting for a worker: every worker is busy, or none is running." in html
+    assert "Stalled" not in html
