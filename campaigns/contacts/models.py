@@ -380,20 +380,23 @@ class ImportJob(models.Model):
         """
         now = timezone.now()
         status = self.Status.FAILED if failure else self.Status.COMPLETED
-        finished = (
-            ImportJob.objects.filter(pk=self.pk)
-            .exclude(status__in=self.FINISHED_STATUSES)
-            .update(status=status, failure=failure, finished_at=now, updated_at=now)
-        )
-        if finished and not resumable:
-            self.discard_upload()
+        # One transaction: a finished import is never seen still holding a file it let go.
+        with transaction.atomic():
+            finished = (
+                ImportJob.objects.filter(pk=self.pk)
+                .exclude(status__in=self.FINISHED_STATUSES)
+                .update(status=status, failure=failure, finished_at=now, updated_at=now)
+            )
+            if finished and not resumable:
+                self.discard_upload()
 
     def cancel(self, *, by=None) -> None:
         """Stop an unfinished import: what its committed batches imported stays, the rest of
         the file is not read; a worker on it stops at its next batch (its compare-and-set
         finds the job no longer running)."""
-        self._transition("cancel", by=by)
-        self.discard_upload()
+        with transaction.atomic():
+            self._transition("cancel", by=by)
+            self.discard_upload()
 
     def resume(self, *, by=None) -> None:
         """Queue a failed import again, from its last committed batch."""

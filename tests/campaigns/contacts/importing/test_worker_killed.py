@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
+from django.urls import reverse
 
 from campaigns.contacts import tasks
 from campaigns.models import Contact, ImportJob, Membership
 from tests.channels.workers import Workers
-from tests.factories import ImportJobFactory
+from tests.factories import ImportJobFactory, ManagerFactory
 
 pytestmark = [pytest.mark.workers, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -52,7 +53,7 @@ def job_now(job: ImportJob) -> ImportJob:
     return job
 
 
-def test_a_killed_workers_import_is_taken_over_and_finishes(workers, settings):
+def test_a_killed_workers_import_is_taken_over_and_finishes(workers, settings, client):
     settings.HERALD_IMPORT_STALL_SECONDS = STALL_SECONDS
     data = big_csv()
     job = ImportJobFactory(file=ContentFile(data, name="big.csv"), size_bytes=len(data))
@@ -69,6 +70,10 @@ def test_a_killed_workers_import_is_taken_over_and_finishes(workers, settings):
     # With no worker alive the import stalls, says so, and stays where it was.
     wait_for(lambda: job_now(job).is_stalled, timeout=STALL_SECONDS * 5, workers=workers)
     assert job.rows_read == killed_at
+    client.force_login(ManagerFactory())
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert "Stalled: no worker has worked on this import since" in page
+    assert f'action="{reverse("contacts:import_cancel", args=[job.pk])}"' in page
 
     workers.start(2)
     wait_for(lambda: job_now(job).is_finished, timeout=240, workers=workers)
