@@ -5,6 +5,17 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def release_imported_uploads(apps, schema_editor):
+    """Uploads of imports that completed before Herald deleted them once imported."""
+    from django.core.files.storage import default_storage
+
+    ImportJob = apps.get_model("campaigns", "ImportJob")
+    done = ImportJob.objects.filter(status="completed").exclude(file="")
+    for name in done.values_list("file", flat=True).iterator():
+        default_storage.delete(name)
+    done.update(file="")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -42,4 +53,5 @@ class Migration(migrations.Migration):
             model_name='importjob',
             index=models.Index(condition=models.Q(('status__in', ['queued', 'running'])), fields=['heartbeat_at'], name='importjob_unfinished_idx'),
         ),
+        migrations.RunPython(release_imported_uploads, migrations.RunPython.noop),
     ]
