@@ -77,3 +77,13 @@ def test_a_refused_delete_keeps_the_files(manager_client, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         assert manager_client.post(delete_url(campaign.contact_list)).status_code == 409
     assert Path(job.file.path).exists()
+
+
+def test_the_admin_deletes_the_files_too(admin_client, django_capture_on_commit_callbacks):
+    job = ImportJobFactory(status=ImportJob.Status.FAILED)
+    upload = Path(job.file.path)
+    url = reverse("admin:campaigns_contactlist_delete", args=[job.contact_list.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not ContactList.objects.exists()
+    assert not upload.exists()
