@@ -108,7 +108,7 @@ def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     except AlreadyDone as exc:
         messages.info(request, str(exc))
     except InvalidTransition as exc:
-        return _progress(request, job, status=409, refusal=str(exc))
+        return _progress(request, job, status=409, import_refusal=str(exc))
     else:
         messages.success(
             request,
@@ -126,7 +126,7 @@ def import_resume(request: HttpRequest, pk: int) -> HttpResponse:
     except AlreadyDone as exc:
         messages.info(request, str(exc))
     except InvalidTransition as exc:
-        return _progress(request, job, status=409, refusal=str(exc))
+        return _progress(request, job, status=409, import_refusal=str(exc))
     else:
         messages.success(
             request, f"Import of {job.original_name} resumes at row {job.next_row:,}."

@@ -87,3 +87,10 @@ def test_the_admin_deletes_the_files_too(admin_client, django_capture_on_commit_
         assert admin_client.post(url, {"post": "yes"}).status_code == 302
     assert not ContactList.objects.exists()
     assert not upload.exists()
+
+
+def test_the_refusal_is_said_once_on_a_list_with_an_import(manager_client):
+    campaign = CampaignFactory(name="Spring appeal", contact_list=ContactListFactory())
+    ImportJobFactory(contact_list=campaign.contact_list, status=ImportJob.Status.COMPLETED)
+    response = manager_client.post(delete_url(campaign.contact_list))
+    assert response.content.decode().count("used by “Spring appeal”") == 1
