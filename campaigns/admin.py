@@ -106,6 +106,21 @@ class ContactListAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     readonly_fields = ("size", "created_at")
 
+    def get_deleted_objects(self, objs, request):
+        # A list's deletion takes its memberships and imports with it (the contacts stay).
+        # Their own admins are read-only, which must not block this one.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed = {name for name in perms_needed if name == ContactList._meta.verbose_name}
+        return deleted, counts, perms_needed, protected
+
+    # As on the list's page: its imports' files go with it.
+    def delete_model(self, request, obj):
+        obj.delete_with_files()
+
+    def delete_queryset(self, request, queryset):
+        for contact_list in queryset:
+            contact_list.delete_with_files()
+
 
 class ConsentChangeInline(admin.TabularInline):
     model = ConsentChange

@@ -68,7 +68,8 @@ class ConversionReport:
 
 
 def read_addresses(text: str) -> list[str]:
-    """Every cell of an uploaded list (one address a line, or a CSV), blanks dropped."""
+    """Every cell of an uploaded list (one address a line, or a CSV), blanks dropped.
+    Raises csv.Error for text that is not CSV (a lone carriage return, a huge cell)."""
     cells = (cell.strip() for row in csv.reader(io.StringIO(text)) for cell in row)
     return list(dict.fromkeys(cell for cell in cells if cell))
 
@@ -103,11 +104,14 @@ def matching_deliveries(*, channel: Channel, emails: list[str], phones: list[str
         )
 
 
-def mark_converted_from_list(*, channel: Channel, text: str, by=None) -> ConversionReport:
-    """Mark converted the channel's deliveries to the uploaded phones or emails."""
+def mark_converted_from_list(
+    *, channel: Channel, addresses: list[str], by=None
+) -> ConversionReport:
+    """Mark converted the channel's deliveries to the uploaded phones or emails (the cells
+    `read_addresses` found)."""
     from campaigns.models import ActivityEvent, Campaign
 
-    emails, phones, invalid = split_addresses(read_addresses(text))
+    emails, phones, invalid = split_addresses(addresses)
     report = ConversionReport(ignored=invalid)
     found_emails: set[str] = set()
     found_phones: set[str] = set()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from django import forms
+import csv
 
+from django import forms
+from django.conf import settings
+
+from config.uploads import refuse_oversized
+
+from .conversions import read_addresses
 from .figures import outcome_label
 from .forms import ChannelForm
 from .models import Channel
 from .remarketing import audience_counts, outcome_choices
-
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 class RemarketForm(ChannelForm):
@@ -60,13 +64,24 @@ class ConversionUploadForm(forms.Form):
     )
 
     def clean(self) -> dict:
+        from campaigns.contacts import importing
+
         data = super().clean()
         upload = data.get("file")
-        if upload and upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("The file is larger than 20 MB; split it.")
-        text = upload.read().decode("utf-8-sig", errors="replace") if upload else ""
+        text = ""
+        if upload:
+            refuse_oversized(upload, limit=settings.HERALD_MAX_CONVERSIONS_BYTES)
+            try:
+                text = importing.decode_upload(upload)
+            except importing.ImportRefused as exc:
+                raise forms.ValidationError(f"{exc} Nothing was marked converted.") from exc
         text += "\n" + (data.get("addresses") or "")
-        if not text.strip():
+        try:
+            data["addresses_found"] = read_addresses(text)
+        except csv.Error as exc:  # a lone carriage return, a cell over the field limit
+            raise forms.ValidationError(
+                f"The list cannot be read as CSV: {exc}. Nothing was marked converted."
+            ) from exc
+        if not data["addresses_found"]:
             raise forms.ValidationError("Upload a file or paste at least one phone or email.")
-        data["text"] = text
         return data

@@ -78,9 +78,8 @@ def upload_conversions(request: HttpRequest, channel_id: int) -> HttpResponse:
     try:
         channel.campaign.refuse_if_archived()
         if posted and form.is_valid():
-            text = form.cleaned_data["text"]
             report = conversions.mark_converted_from_list(
-                channel=channel, text=text, by=request.user
+                channel=channel, addresses=form.cleaned_data["addresses_found"], by=request.user
             )
             # The page's "converted so far" counts what this upload just marked.
             channel.refresh_from_db(fields=["converted"])
@@ -88,7 +87,8 @@ def upload_conversions(request: HttpRequest, channel_id: int) -> HttpResponse:
     except InvalidTransition as exc:
         return HttpResponse(str(exc), status=409)
     context = {"channel": channel, "form": form, "report": report}
-    return render(request, "channels/conversions_upload.html", context)
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "channels/conversions_upload.html", context, status=status)
 
 
 def refused(request: HttpRequest, source: Channel, message: str) -> HttpResponse:

@@ -172,6 +172,19 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
+# Uploads (SPEC 6: capped in size, refused with a clear message past it). A CSV of contacts
+# for an import, a list of phones or emails marking conversions. A file past its cap is
+# refused by its form; `config.uploads.CappedUploadHandler` stops storing it at the largest
+# cap, so an oversized upload never fills the disk while the request is read.
+HERALD_MAX_IMPORT_BYTES = int(os.environ.get("HERALD_MAX_IMPORT_BYTES", 100 * 1024 * 1024))
+HERALD_MAX_CONVERSIONS_BYTES = int(
+    os.environ.get("HERALD_MAX_CONVERSIONS_BYTES", 20 * 1024 * 1024)
+)
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "config.uploads.CappedUploadHandler",
+]
+
 # HTTPS=1: Herald is served over TLS only (directly or behind a proxy that terminates it).
 HTTPS = env_bool("HTTPS", False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG or HTTPS)
@@ -228,6 +241,11 @@ LOGGING = {
 
 # Herald's own settings.
 HERALD_DEFAULT_REGION = os.environ.get("HERALD_DEFAULT_REGION", "US")
+# An import whose worker has not recorded a batch for this long is taken over by another
+# worker from its last committed batch (its worker died, say).
+HERALD_IMPORT_STALL_SECONDS = float(os.environ.get("HERALD_IMPORT_STALL_SECONDS", "60"))
+# At most this many attribute columns become a contact's attributes; the rest are reported.
+HERALD_MAX_ATTRIBUTES = int(os.environ.get("HERALD_MAX_ATTRIBUTES", "100"))
 # The zone of a contact with no time zone and no phone number that implies one (SPEC 4b).
 HERALD_DEFAULT_TIMEZONE = os.environ.get("HERALD_DEFAULT_TIMEZONE", "America/New_York")
 if HERALD_DEFAULT_TIMEZONE not in zoneinfo.available_timezones():

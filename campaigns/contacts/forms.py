@@ -4,6 +4,8 @@ import phonenumbers
 from django import forms
 from django.conf import settings
 
+from config.uploads import refuse_oversized
+
 from . import importing
 from .models import Contact, ContactList
 
@@ -59,6 +61,7 @@ class ImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
+        refuse_oversized(upload, limit=settings.HERALD_MAX_IMPORT_BYTES)
         try:
             self.layout = importing.inspect_csv(upload)
         except importing.ImportRefused as exc:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -106,6 +107,13 @@ class _Known:
             self.by_email.setdefault(contact.email.lower(), contact)
 
 
+def _room_for(new_attributes: dict, stored: dict) -> dict:
+    """The first of `new_attributes` a contact holding `stored` has room for: a contact keeps
+    at most HERALD_MAX_ATTRIBUTES (an import says which columns it left out for it)."""
+    room = max(0, settings.HERALD_MAX_ATTRIBUTES - len(stored))
+    return dict(list(new_attributes.items())[:room])
+
+
 def merge_into(contact: Incoming, incoming: Incoming) -> bool:
     """Fill the contact's blanks from the incoming one, add its new attributes and its
     opt-outs; never overwrite what the contact has, never undo an opt-out. True if changed."""
@@ -118,7 +126,10 @@ def merge_into(contact: Incoming, incoming: Incoming) -> bool:
     if incoming.timezone and not contact.timezone:
         contact.timezone = incoming.timezone
         changed = True
-    new_attributes = {k: v for k, v in incoming.attributes.items() if k not in contact.attributes}
+    new_attributes = _room_for(
+        {k: v for k, v in incoming.attributes.items() if k not in contact.attributes},
+        contact.attributes,
+    )
     if new_attributes:
         contact.attributes = {**contact.attributes, **new_attributes}
         changed = True
@@ -149,7 +160,10 @@ def replace_with(contact: Contact, incoming: Incoming) -> None:
             setattr(contact, name, getattr(incoming, name))
     if incoming.timezone:
         contact.timezone = incoming.timezone
-    contact.attributes = {**contact.attributes, **incoming.attributes}
+    stored = contact.attributes
+    known = {k: v for k, v in incoming.attributes.items() if k in stored}
+    new = _room_for({k: v for k, v in incoming.attributes.items() if k not in stored}, stored)
+    contact.attributes = {**stored, **known, **new}
     if isinstance(contact, Contact):
         contact.zone_key = zone_key_for(timezone=contact.timezone, phone=contact.phone)
 

@@ -204,6 +204,17 @@ class ContactList(models.Model):
             )
         self.refresh_from_db(fields=["size"])
 
+    def delete_with_files(self) -> None:
+        """Delete the list (its memberships and imports go with it; the contacts stay), then,
+        once that commits, every file its imports kept: uploads and error reports. Raises
+        ProtectedError, deleting nothing, while a campaign uses the list."""
+        with transaction.atomic():
+            files = ImportJob.objects.filter(contact_list=self).values_list("file", "error_report")
+            names = [name for pair in files for name in pair if name]
+            self.delete()
+            storage = ImportJob._meta.get_field("file").storage
+            transaction.on_commit(lambda: [storage.delete(name) for name in names])
+
     def remove_contacts(self, contact_ids: list[int]) -> int:
         with transaction.atomic():
             locked = ContactList.objects.select_for_update().get(pk=self.pk)
@@ -239,89 +250,6 @@ class Membership(models.Model):
         return f"{self.contact} in {self.contact_list}"
 
 
-class ImportJob(models.Model):
-    """One CSV upload being imported into a list by the background workers."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        COMPLETED = "completed", "Completed"
-        FAILED = "failed", "Failed"
-
-    FINISHED_STATUSES = frozenset({Status.COMPLETED, Status.FAILED})
-
-    contact_list = models.ForeignKey(ContactList, on_delete=models.CASCADE, related_name="imports")
-    file = models.FileField(upload_to="imports/%Y/%m/", max_length=300)
-    original_name = models.CharField(max_length=255)
-    default_region = models.CharField(max_length=2)
-    status = models.CharField(max_length=16, choices=Status, default=Status.QUEUED)
-    # The file's encoding, delimiter and columns (importing.Layout.to_json), learned once:
-    # finding the encoding reads the whole file, which each chunk must not do again.
-    layout = models.JSONField(null=True, blank=True, editable=False)
-    # The file size, and how far into it the committed batches reach: the progress bar, and
-    # where the next chunk of the task resumes.
-    size_bytes = models.PositiveBigIntegerField(default=0)
-    offset_bytes = models.PositiveBigIntegerField(default=0)
-    next_row = models.PositiveIntegerField(default=2)
-    rows_read = models.PositiveIntegerField(default=0)
-    rows_imported = models.PositiveIntegerField(default=0)
-    rows_merged = models.PositiveIntegerField(default=0)
-    # Rows that are a stored contact with another name or address (SPEC section 1), listed
-    # in the report with both names; their stored fields change only with `update_existing`.
-    rows_matched = models.PositiveIntegerField(default=0)
-    update_existing = models.BooleanField(default=False)
-    rows_rejected = models.PositiveIntegerField(default=0)
-    # The rejected rows as CSV (row, column, reason), appended batch by batch; only its first
-    # `error_report_bytes` belong to committed batches.
-    error_report = models.FileField(upload_to="imports/reports/", max_length=300, blank=True)
-    error_report_bytes = models.PositiveBigIntegerField(default=0)
-    failure = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.original_name} into {self.contact_list}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("contacts:import_detail", args=[self.pk])
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in self.FINISHED_STATUSES
-
-    def start(self) -> None:
-        """Queued → running. A job already running (a chunk after the first, or one another
-        worker took over) stays as it is."""
-        now = timezone.now()
-        ImportJob.objects.filter(pk=self.pk, status=self.Status.QUEUED).update(
-            status=self.Status.RUNNING, started_at=now, updated_at=now
-        )
-
-    def finish(self, *, failure: str = "") -> None:
-        """Completed, or failed with `failure` saying why; a finished job stays as it ended."""
-        now = timezone.now()
-        status = self.Status.FAILED if failure else self.Status.COMPLETED
-        ImportJob.objects.filter(pk=self.pk).exclude(status__in=self.FINISHED_STATUSES).update(
-            status=status, failure=failure, finished_at=now, updated_at=now
-        )
-
-    @property
-    def progress_percent(self) -> int:
-        if self.status == self.Status.COMPLETED:
-            return 100
-        if not self.size_bytes:
-            return 0
-        return min(99, self.offset_bytes * 100 // self.size_bytes)
-
-
 class ConsentChange(models.Model):
     """One opt-out or opt-in of a contact, with where it came from (SPEC 4a, consent)."""
 
@@ -349,3 +277,7 @@ class ConsentChange(models.Model):
     def __str__(self) -> str:
         verb = "opted out of" if self.opted_out else "opted in to"
         return f"{self.contact} {verb} {self.get_kind_display()} ({self.get_source_display()})"
+
+
+# Imports have their own module; importable from here like every model of the package.
+from .import_job import ImportJob  # noqa: E402

@@ -1,26 +1,19 @@
 """Contact lists, contacts and CSV imports: the pages a campaign manager keeps lists with."""
 
-import csv
-import io
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db import transaction
-from django.db.models import Prefetch, ProtectedError, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, ProtectedError, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils.functional import cached_property
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+from django.views.decorators.http import require_POST, require_safe
 
 from campaigns.exporting import csv_stream
 from channels.details import call_details, sent_content
 from channels.models import Delivery, ProviderEvent
 
-from . import importing
-from .forms import ContactForm, ContactListForm, ImportForm, NewListImportForm, OptOutForm
+from .forms import ContactForm, ContactListForm, ImportForm, OptOutForm
 from .importing.rows import opt_out_words
 from .models import ConsentChange, Contact, ContactList, ImportJob, Membership
 
@@ -40,11 +33,6 @@ def _get_list(request: HttpRequest, pk: int, *codenames: str) -> ContactList:
 def _get_contact(request: HttpRequest, pk: int, *codenames: str) -> Contact:
     _require(request, "view_contact", *codenames)
     return get_object_or_404(Contact, pk=pk)
-
-
-def _get_job(request: HttpRequest, pk: int) -> ImportJob:
-    _require(request, "view_contactlist")
-    return get_object_or_404(ImportJob.objects.select_related("contact_list"), pk=pk)
 
 
 class KnownCountPaginator(Paginator):
@@ -102,14 +90,18 @@ def _list_page(
 
 
 def _lists_page(request: HttpRequest, *, form: ContactListForm, status: int = 200) -> HttpResponse:
-    lists = ContactList.objects.prefetch_related("campaigns").order_by("name")
+    latest_import = ImportJob.objects.filter(contact_list=OuterRef("pk")).values("pk")[:1]
+    lists = (
+        ContactList.objects.prefetch_related("campaigns")
+        .annotate(latest_import_id=Subquery(latest_import))
+        .order_by("name")
+    )
     page = Paginator(lists, PAGE_SIZE).get_page(request.GET.get("page"))
-    jobs = ImportJob.objects.exclude(status__in=ImportJob.FINISHED_STATUSES)
-    context = {
-        "page": page,
-        "form": form,
-        "importing": set(jobs.values_list("contact_list", flat=True)),
-    }
+    # Each list shows how its latest import stands, unless it simply completed.
+    jobs = ImportJob.objects.in_bulk([c.latest_import_id for c in page if c.latest_import_id])
+    for contact_list in page:
+        contact_list.latest_import = jobs.get(contact_list.latest_import_id)
+    context = {"page": page, "form": form}
     return render(request, "contacts/lists.html", context, status=status)
 
 
@@ -156,7 +148,7 @@ def list_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         # Campaign.contact_list is PROTECT: the database refuses even if a campaign was
         # created on this list since the page was shown.
-        contact_list.delete()
+        contact_list.delete_with_files()
     except ProtectedError:
         names = ", ".join(f"“{c.name}”" for c in contact_list.campaigns.order_by("name"))
         refusal = (
@@ -223,83 +215,6 @@ def list_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     response = StreamingHttpResponse(csv_stream(rows()), content_type="text/csv; charset=utf-8")
     filename = "".join(ch if ch.isalnum() else "-" for ch in contact_list.name) or "list"
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
-
-
-# -- imports ----------------------------------------------------------------------------
-
-
-def _start_import(request: HttpRequest, contact_list: ContactList, form: ImportForm) -> None:
-    importing.start_import(
-        contact_list=contact_list,
-        upload=form.cleaned_data["file"],
-        default_region=form.cleaned_data["default_region"],
-        by=request.user,
-        layout=form.layout,
-        update_existing=form.cleaned_data["update_existing"],
-    )
-
-
-@require_POST
-def list_import(request: HttpRequest, pk: int) -> HttpResponse:
-    contact_list = _get_list(request, pk, "add_contact", "add_membership")
-    form = ImportForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _list_page(request, contact_list, status=400, import_form=form)
-    _start_import(request, contact_list, form)
-    messages.success(request, f"Importing {form.cleaned_data['file'].name}…")
-    return redirect(contact_list)
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-def import_new(request: HttpRequest) -> HttpResponse:
-    """GET: the form; POST: create the list and queue the import of the upload into it."""
-    _require(request, "view_contactlist")
-    form = NewListImportForm()
-    if request.method == "POST":
-        _require(request, "add_contactlist", "add_contact", "add_membership")
-        form = NewListImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            with transaction.atomic():
-                contact_list = ContactList.objects.create(
-                    name=form.cleaned_data["list_name"], created_by=request.user
-                )
-                _start_import(request, contact_list, form)
-            messages.success(request, f"List “{contact_list.name}” created; importing…")
-            return redirect(contact_list)
-    status = 400 if form.is_bound else 200
-    return render(request, "contacts/import_new.html", {"form": form}, status=status)
-
-
-@require_safe
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = _get_job(request, pk)
-    context = {"job": job, "contact_list": job.contact_list}
-    if request.htmx:
-        html = render_to_string("contacts/import_detail.html#progress", context, request)
-        if job.is_finished:
-            # The list's page refreshes its contacts when it hears the import has ended.
-            return trigger_client_event(HttpResponseStopPolling(html), "importFinished")
-        return HttpResponse(html)
-    return render(request, "contacts/import_detail.html", context)
-
-
-@require_safe
-def import_report(request: HttpRequest, pk: int) -> StreamingHttpResponse:
-    job = _get_job(request, pk)
-
-    def rows():
-        yield ["row", "column", "reason"]
-        if job.error_report and job.error_report_bytes:
-            with job.error_report.open("rb") as stored:
-                # Only the committed batches' lines; a batch rolled back may have left more.
-                data = stored.read(job.error_report_bytes).decode()
-            yield from csv.reader(io.StringIO(data))
-        if job.status == ImportJob.Status.FAILED:
-            yield [job.next_row, "", f"The import stopped here: {job.failure}"]
-
-    response = StreamingHttpResponse(csv_stream(rows()), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
     return response
 
 

@@ -13,6 +13,9 @@
     ok.textContent = source.dataset.confirmAction || "Confirm";
     // Red only for what cannot be undone; data-confirm-tone="primary" for what can (Archive).
     ok.className = source.dataset.confirmTone === "primary" ? "primary" : "danger";
+    // "Cancel" would be ambiguous when the action itself cancels something.
+    dialog.querySelector("#confirm-dialog-dismiss").textContent =
+      source.dataset.confirmDismiss || "Cancel";
     dialog.returnValue = "";
     dialog.addEventListener("close", function onClose() {
       if (dialog.returnValue === "confirm") onConfirm();

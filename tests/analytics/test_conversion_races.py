@@ -52,7 +52,9 @@ def test_it_counts_an_upload_racing_a_single_mark_once():
     emails = "\n".join(d.contact.email for d in deliveries)
     first = deliveries[0].pk
     results = at_once(
-        lambda: conversions.mark_converted_from_list(channel=channel, text=emails),
+        lambda: conversions.mark_converted_from_list(
+            channel=channel, addresses=conversions.read_addresses(emails)
+        ),
         lambda: conversions.mark_converted(delivery=Delivery.objects.get(pk=first)),
     )
     report, single = results

@@ -95,7 +95,7 @@ def test_it_matches_only_this_channels_deliveries(manager_client, channel):
 
 def test_it_asks_for_something_to_read(manager_client, channel):
     response = manager_client.post(url_of(channel), {"addresses": "  "})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Upload a file or paste" in response.content.decode()
 
 
@@ -126,3 +126,34 @@ def test_it_refuses_viewers(viewer_client, channel):
 
 def test_it_answers_404_for_a_missing_channel(manager_client):
     assert manager_client.get("/channels/999999/conversions/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"a@example.com\rb@example.com\r", "old Macintosh line endings"),
+        (b"a@example.com\nb@example.com\rc@example.com\n", "old Macintosh line endings"),
+        (b"PK\x03\x04\x14\x00\x06\x00workbook", "looks like an Excel workbook"),
+        (b"\x7fELF\x02\x01\x01\x00\x00\x00", "it holds binary data"),
+        (b"a@example.com\n" + b"x" * 200_000 + b"\n", "field larger than field limit"),
+        ("a@example.com\nb@example.com\n".encode("utf-16"), "in UTF-16"),
+    ],
+)
+def test_it_refuses_an_unreadable_file_and_marks_nothing(manager_client, channel, data, message):
+    response = manager_client.post(url_of(channel), {"file": SimpleUploadedFile("won.csv", data)})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert message in html
+    assert "Nothing was marked converted." in html
+    assert Channel.objects.get(pk=channel.pk).converted == 1
+    assert not ActivityEvent.objects.filter(action="convert").exists()
+
+
+def test_it_refuses_a_file_over_the_cap(manager_client, channel, settings):
+    settings.HERALD_MAX_CONVERSIONS_BYTES = 1000
+    first = deliveries(channel)[0]
+    data = (first.contact.email + "\n").encode() * 100
+    response = manager_client.post(url_of(channel), {"file": SimpleUploadedFile("won.csv", data)})
+    assert response.status_code == 400
+    assert "Herald takes files of up to 1000\xa0bytes" in response.content.decode()
+    assert Channel.objects.get(pk=channel.pk).converted == 1

@@ -15,7 +15,7 @@ from django.db import connection
 from playwright.sync_api import expect
 
 from campaigns.models import ContactList, ImportJob
-from tests.factories import ContactListFactory
+from tests.factories import ContactListFactory, ImportJobFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -103,3 +103,27 @@ def test_it_uploads_watches_progress_and_downloads_the_report(
     assert contact_list.size == ROWS - rejected
     assert ImportJob.objects.get().status == ImportJob.Status.COMPLETED
     assert ContactList.objects.count() == 1
+
+
+def test_a_manager_cancels_a_running_import_after_confirming(
+    page, live_server, sign_in, manager, media, screenshot
+):
+    """No worker runs, so the import stays running (polled) until it is cancelled."""
+    job = ImportJobFactory(status=ImportJob.Status.RUNNING, rows_imported=5)
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    sign_in(manager)
+    page.goto(f"{live_server.url}{job.get_absolute_url()}")
+    progress = page.locator("#import-progress")
+    progress.get_by_role("button", name="Cancel", exact=True).click()
+    dialog = page.locator("#confirm-dialog")
+    dialog.get_by_text("The contacts it imported so far stay in the list").wait_for()
+    screenshot("import-cancel-confirm")
+    assert dialog.get_by_role("button", name="Keep importing").is_visible()
+    dialog.get_by_role("button", name="Cancel import").click()
+    progress.get_by_text("The 5 contacts it imported stay in the list").wait_for(timeout=10_000)
+    assert progress.get_by_role("button", name="Cancel", exact=True).count() == 0
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.CANCELLED
+    assert not job.file
+    assert not errors

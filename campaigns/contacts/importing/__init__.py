@@ -9,7 +9,7 @@
 
 from .importer import BATCH_ROWS, ImportFailed, import_csv
 from .job import CHUNK_ROWS, report_rows, run_import_chunk, start_import
-from .layout import ImportRefused, Layout, inspect_csv
+from .layout import ImportRefused, Layout, decode_upload, inspect_csv
 from .rows import RowError, is_valid_email
 from .writer import Batch, ImportResult
 
@@ -21,6 +21,7 @@ __all__ = [
     "ImportRefused",
     "ImportResult",
     "Layout",
+    "decode_upload",
     "RowError",
     "import_csv",
     "inspect_csv",

@@ -5,6 +5,10 @@ task queues the next chunk, so that an import of a million rows never holds a wo
 engine's channels need. The file's layout is learned once (by the upload form, else by the
 first chunk) and stored on the job; each batch moves the job's offset, counts and error
 report in its own transaction, and only if the job is still where this worker left it.
+
+That compare-and-set is what makes a takeover safe: a worker that finds the job moved on (by
+a worker that took it over after this one stalled, or cancelled, or deleted with its list)
+rolls its batch back and ends its chunk quietly; the job goes on, or stays as it ended.
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ def start_import(
         update_existing=update_existing,
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
-    transaction.on_commit(lambda: tasks.import_contacts.enqueue(job_id=job.pk))
+    transaction.on_commit(lambda: tasks.queue_import(job_id=job.pk))
     return job
 
 
@@ -84,6 +88,11 @@ def _report_path(job: ImportJob) -> str:
     path = job.error_report.path
     os.makedirs(os.path.dirname(path), exist_ok=True)
     return path
+
+
+class TakenOver(Exception):
+    """The job is no longer where this worker left it: another worker took it over, or it
+    was cancelled or deleted. This worker's batch is rolled back and its chunk ends."""
 
 
 class Progress:
@@ -121,10 +130,11 @@ class Progress:
             rows_matched=models.F("rows_matched") + batch.matched,
             rows_rejected=models.F("rows_rejected") + batch.rejected,
             error_report_bytes=self.report_bytes + len(data),
+            heartbeat_at=timezone.now(),
             updated_at=timezone.now(),
         )
         if updated != 1:
-            raise ImportFailed(row=batch.next_row, reason="another worker took this import over")
+            raise TakenOver
         self.offset = batch.end_offset
         self.report_bytes += len(data)
 
@@ -133,15 +143,17 @@ def run_import_chunk(*, job_id: int) -> bool:
     """Work through the next `CHUNK_ROWS` rows of a queued or running import job.
 
     Returns True when rows are left for another chunk. A refusal or a failure finishes the
-    job as failed, with what was committed before it counted and reported.
+    job as failed, with what was committed before it counted and reported; a failure a
+    resume could get past (not the file's fault: a database error, say) keeps the upload.
     """
     job = ImportJob.objects.select_related("contact_list").filter(pk=job_id).first()
     if job is None or job.is_finished:
         return False
     job.start()
-    with open(_report_path(job), "a+b") as report, job.file.open("rb") as source:
-        progress = Progress(job, report)
-        try:
+    job.beat()
+    try:
+        with open(_report_path(job), "a+b") as report, job.file.open("rb") as source:
+            progress = Progress(job, report)
             result = import_csv(
                 contact_list=job.contact_list,
                 source=source,
@@ -154,17 +166,34 @@ def run_import_chunk(*, job_id: int) -> bool:
                 keep_errors=False,
                 update_existing=job.update_existing,
             )
-        except (ImportRefused, ImportFailed) as exc:
-            job.finish(failure=str(exc))
+    except (ImportRefused, ImportFailed) as exc:
+        job.finish(failure=str(exc))
+        return False
+    except Exception as exc:
+        current = ImportJob.objects.filter(pk=job.pk).first()
+        if current is None or current.is_finished or isinstance(exc, TakenOver):
+            # Cancelled, deleted with its list, or taken over by a worker that found this
+            # one stalled: nothing of this chunk's last batch was kept, and nothing failed.
+            logger.info("Import job %s moved on without this worker; its chunk ends", job.pk)
+            if current is None:
+                _delete_files_of_deleted(job)
             return False
-        except Exception as exc:
-            logger.exception("Import job %s failed", job.pk)
-            # Read again: the batches before the failure have moved it on. (None if the list,
-            # and the job with it, was deleted meanwhile.)
-            row = ImportJob.objects.filter(pk=job.pk).values_list("next_row", flat=True).first()
-            job.finish(failure=f"Row {row}: the import stopped on an error ({exc}).")
-            return False
+        logger.exception("Import job %s failed", job.pk)
+        # The batches before the failure have moved `next_row` on.
+        job.finish(
+            failure=f"Row {current.next_row}: the import stopped on an error ({exc}).",
+            resumable=True,
+        )
+        return False
     if result.finished:
         job.finish()
         return False
     return True
+
+
+def _delete_files_of_deleted(job: ImportJob) -> None:
+    """A job deleted with its list while this worker ran it: the list's deletion removed its
+    files, but this worker may have created the report again since."""
+    for field in (job.file, job.error_report):
+        if field.name:
+            field.storage.delete(field.name)

@@ -17,10 +17,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from django.conf import settings
+
 from campaigns.models import Contact
 from channels.models import Channel
 
 SCAN_BYTES = 1 << 20
+# How much of the file's first lines the delimiter sniffer reads.
+SNIFF_CHARS = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 
 # A column of yes/no for one kind of opt-out, by the kind it is about.
@@ -30,7 +34,7 @@ OPT_OUT_COLUMN_ALIASES = {
     Channel.Kind.EMAIL: {"opted_out_email", "opt_out_email"},
 }
 # Header spellings, compared after `header_key()`; the first column to match a field wins and
-# any further one is kept as an attribute.
+# any further one is left out, and said so (`_map_header`).
 ALIASES = {
     "name": {"name", "full_name", "fullname", "contact_name", "contact"},
     "first_name": {"first_name", "firstname", "first", "given_name", "forename"},
@@ -64,6 +68,9 @@ BINARY_SIGNATURES = {
     b"GIF8": "an image",
 }
 SAVE_AS_CSV = "In your spreadsheet choose File › Save as › CSV UTF-8 and upload that file."
+OLD_MAC_LINE_ENDINGS = (
+    f"This file uses old Macintosh line endings, which Herald does not read. {SAVE_AS_CSV}"
+)
 
 
 class ImportRefused(Exception):
@@ -86,6 +93,8 @@ class Layout:
     attributes: tuple[tuple[int, str], ...]
     data_offset: int
     first_data_row: int
+    # Columns the import leaves out, each said in a sentence (`_map_header`).
+    dropped: tuple[str, ...] = ()
 
     def column(self, field_name: str) -> str:
         return self.header[self.fields[field_name]]
@@ -111,6 +120,7 @@ class Layout:
             "attributes": [list(pair) for pair in self.attributes],
             "data_offset": self.data_offset,
             "first_data_row": self.first_data_row,
+            "dropped": list(self.dropped),
         }
 
     @classmethod
@@ -120,6 +130,7 @@ class Layout:
                 **data,
                 "header": tuple(data["header"]),
                 "attributes": tuple((index, key) for index, key in data["attributes"]),
+                "dropped": tuple(data.get("dropped", ())),
             }
         )
 
@@ -158,6 +169,18 @@ def _detect_encoding(source: BinaryIO) -> str:
     return "cp1252" if "cp1252" in candidates else "latin-1"
 
 
+def decode_upload(source: BinaryIO) -> str:
+    """The whole of a small upload as text, after the importer's checks: not a workbook, an
+    image or other binary data, not UTF-16, no old Macintosh line endings. Raises
+    ImportRefused saying which."""
+    encoding = _detect_encoding(source)
+    text = source.read().decode(encoding)
+    source.seek(0)
+    if re.search("\r(?!\n)", text):
+        raise ImportRefused(OLD_MAC_LINE_ENDINGS)
+    return text
+
+
 class Lines:
     """Decoded lines of a binary file, remembering the byte offset after the last one read,
     so that the offset after each CSV record is where a later chunk can resume."""
@@ -186,22 +209,64 @@ def is_blank(cells: list[str]) -> bool:
     return not any(cell.strip() for cell in cells)
 
 
-def _map_header(header: list[str]) -> tuple[dict[str, int], tuple[tuple[int, str], ...]]:
+def _quoted(titles: list[str], *, at_most: int = 5) -> str:
+    shown = ", ".join(f"“{title}”" for title in titles[:at_most])
+    return shown + (f" and {len(titles) - at_most:,} more" if len(titles) > at_most else "")
+
+
+def _map_header(
+    header: list[str],
+) -> tuple[dict[str, int], tuple[tuple[int, str], ...], tuple[str, ...]]:
+    """Which column holds each field, which ones become attributes (at most
+    HERALD_MAX_ATTRIBUTES, under the name they are matched by), and what is left out, in
+    words: a second column for a field, a second column of an attribute's name, attribute
+    columns past the cap, columns without a title."""
     fields: dict[str, int] = {}
     attributes: list[tuple[int, str]] = []
     taken: set[str] = set()
+    # (the column read, what it holds) -> the later columns holding the same, left out
+    repeated: dict[tuple[str, str], list[str]] = {}
+    over_cap: list[str] = []
+    untitled = 0
+    max_attributes = settings.HERALD_MAX_ATTRIBUTES
     for index, title in enumerate(header):
         key = header_key(title)
         name = FIELD_OF_ALIAS.get(key)
-        if name and name not in fields:
-            fields[name] = index
-        elif key and key not in taken and key not in FIELD_OF_ALIAS:
-            # Attribute names are template placeholders ({city}), so they must be identifiers.
-            if key[0].isdigit():
-                key = f"column_{key}"
+        if name:
+            if name in fields:
+                what = name.replace("_", " ")
+                repeated.setdefault((header[fields[name]], what), []).append(title)
+            else:
+                fields[name] = index
+            continue
+        if not key:
+            untitled += 1
+            continue
+        # Attribute names are template placeholders ({city}), so they must be identifiers.
+        if key[0].isdigit():
+            key = f"column_{key}"
+        if key in taken:
+            first = next(header[i] for i, k in attributes if k == key)
+            repeated.setdefault((first, f"“{key}”"), []).append(title)
+        elif len(attributes) >= max_attributes:
+            over_cap.append(title)
+        else:
             attributes.append((index, key))
             taken.add(key)
-    return fields, tuple(attributes)
+    dropped = [
+        f"{_quoted(others)}: another {what} column; only “{first}” is read."
+        for (first, what), others in repeated.items()
+    ]
+    if over_cap:
+        dropped.append(
+            f"{len(over_cap):,} more column{'s' if len(over_cap) > 1 else ''} "
+            f"({_quoted(over_cap)}): a contact keeps at most {max_attributes:,} attributes."
+        )
+    if untitled:
+        dropped.append(
+            f"{untitled:,} column{'s' if untitled > 1 else ''} without a title in the header."
+        )
+    return fields, tuple(attributes), tuple(dropped)
 
 
 def _choose_delimiter(first_line: str, sample: str) -> str:
@@ -238,11 +303,14 @@ def _find_header(source: BinaryIO, encoding: str) -> tuple[int, int, str]:
     if not first_line:
         raise ImportRefused("The file is empty.")
     if "\r" in first_line.rstrip("\r\n"):
-        raise ImportRefused(
-            f"This file uses old Macintosh line endings, which Herald does not read. {SAVE_AS_CSV}"
-        )
+        raise ImportRefused(OLD_MAC_LINE_ENDINGS)
     sample = first_line + "".join(line for _, line in zip(range(20), line_iter, strict=False))
-    return header_offset, header_row, _choose_delimiter(first_line, sample)
+    try:
+        # The sniffer's patterns take time that grows faster than the sample does.
+        delimiter = _choose_delimiter(first_line, sample[:SNIFF_CHARS])
+    except csv.Error as exc:  # a header cell over the csv module's field limit, say
+        raise ImportRefused(f"The file's first line cannot be read as CSV: {exc}.") from exc
+    return header_offset, header_row, delimiter
 
 
 def _read_header(
@@ -272,7 +340,7 @@ def inspect_csv(source: BinaryIO) -> Layout:
     encoding = _detect_encoding(source)
     header_offset, header_row, delimiter = _find_header(source, encoding)
     header, data_offset = _read_header(source, encoding, offset=header_offset, delimiter=delimiter)
-    fields, attributes = _map_header(header)
+    fields, attributes, dropped = _map_header(header)
     if "phone" not in fields and "email" not in fields:
         found = ", ".join(f"“{h}”" for h in header if h) or "none"
         raise ImportRefused(
@@ -287,4 +355,5 @@ def inspect_csv(source: BinaryIO) -> Layout:
         attributes=attributes,
         data_offset=data_offset,
         first_data_row=header_row + 1,
+        dropped=dropped,
     )

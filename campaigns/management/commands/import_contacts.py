@@ -53,6 +53,8 @@ class Command(BaseCommand):
                 f"{'Created' if created else 'Importing into'} list “{contact_list.name}” "
                 f"from {file} ({layout.describe()})."
             )
+            for sentence in layout.dropped:
+                self.stdout.write(f"  Left out: {sentence}")
             writer = None
             if report_path:
                 report = stack.enter_context(open(report_path, "w", newline="", encoding="utf-8"))

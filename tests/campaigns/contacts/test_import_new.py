@@ -24,7 +24,11 @@ def test_it_imports_into_a_new_list(manager_client, django_capture_on_commit_cal
     job = ImportJob.objects.get()
     assert job.contact_list == contact_list
     assert job.layout is not None
-    assert DBTaskResult.objects.count() == 1
+    queued = DBTaskResult.objects.values_list("task_path", flat=True)
+    assert sorted(queued) == [
+        "campaigns.contacts.tasks.import_contacts",
+        "campaigns.contacts.tasks.watch_imports",
+    ]
 
 
 def test_it_refuses_a_taken_name(manager_client):

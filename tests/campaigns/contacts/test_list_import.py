@@ -33,8 +33,9 @@ def test_it_queues_an_upload_and_the_task_imports_it(
         manager,
         "queued",
     )
-    queued = DBTaskResult.objects.get()
-    assert queued.task_path == "campaigns.contacts.tasks.import_contacts"
+    # The import's first chunk, and the watchdog that takes it over if its worker dies.
+    queued = DBTaskResult.objects.get(task_path="campaigns.contacts.tasks.import_contacts")
+    assert DBTaskResult.objects.filter(task_path__endswith="watch_imports").count() == 1
     assert queued.args_kwargs == {"args": [], "kwargs": {"job_id": queued_job.pk}}
 
     tasks.import_contacts.call(job_id=queued_job.pk)
@@ -85,6 +86,10 @@ def test_a_big_import_queues_its_next_chunk(monkeypatch, django_capture_on_commi
         (b"name,phone\n", "header row but no contacts"),
         (b"\x89PNG\r\n\x1a\n\0\0", "not a CSV file"),
         (b"name,city\nAnn,Paris\n", "no phone or email column"),
+        # The delimiter sniffer used to raise on a header cell over the csv field limit.
+        (b"x" * 5_000_000 + b"\n2025550101\n", "first line cannot be read as CSV"),
+        ("phone\n2025550101\n".encode("utf-16"), "in UTF-16"),
+        (b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml", "an Excel workbook"),
     ],
 )
 def test_it_refuses_a_bad_upload_and_imports_nothing(manager_client, data, message):
@@ -129,3 +134,41 @@ def test_it_updates_existing_contacts_only_when_asked_to(manager_client):
         True,
         False,
     ]
+
+
+def test_it_refuses_a_file_over_the_cap_and_keeps_nothing(manager_client, settings, media_root):
+    settings.HERALD_MAX_IMPORT_BYTES = 1000
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 100  # through the capped handler, onto the disk
+    contact_list = ContactListFactory()
+    data = b"phone\n" + b"2025550101\n" * 500
+    response = manager_client.post(
+        import_url(contact_list), {"file": upload(data), "default_region": "US"}
+    )
+    assert response.status_code == 400
+    assert "This file is 5.4\xa0KB; Herald takes files of up to 1000\xa0bytes." in (
+        response.content.decode()
+    )
+    assert not ImportJob.objects.exists()
+    assert not any(media_root.rglob("*.csv"))
+
+
+def test_it_says_which_columns_it_leaves_out(manager_client, settings):
+    settings.HERALD_MAX_ATTRIBUTES = 2
+    contact_list = ContactListFactory()
+    data = b"Name,Phone,Mobile,Email,E-mail,name,city,zip,plan,tier\nAnn,2025550101,,,,,,,,\n"
+    response = manager_client.post(
+        import_url(contact_list), {"file": upload(data), "default_region": "US"}, follow=True
+    )
+    html = response.content.decode()
+    expected = [
+        "“Mobile”: another phone column; only “Phone” is read.",
+        "“E-mail”: another email column; only “Email” is read.",
+        "“name”: another name column; only “Name” is read.",
+        "2 more columns (“plan”, “tier”): a contact keeps at most 2 attributes.",
+    ]
+    for sentence in expected:
+        assert sentence in html
+    job = ImportJob.objects.get()
+    assert job.dropped_columns == expected
+    page = manager_client.get(job.get_absolute_url()).content.decode()
+    assert "Columns left out of this import:" in page

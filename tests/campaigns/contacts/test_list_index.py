@@ -1,5 +1,7 @@
 """The contact lists page."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.urls import reverse
 
@@ -7,6 +9,8 @@ from campaigns.models import ImportJob
 from tests.factories import CampaignFactory, ContactListFactory, ImportJobFactory
 
 pytestmark = pytest.mark.django_db
+
+STALE = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def test_it_lists_lists_with_size_and_campaigns(viewer_client):
@@ -20,11 +24,29 @@ def test_it_lists_lists_with_size_and_campaigns(viewer_client):
     assert "No campaign" in html
 
 
-def test_it_tags_a_list_being_imported_into(viewer_client):
+@pytest.mark.parametrize(
+    ("changes", "tag"),
+    [
+        ({"status": "running", "size_bytes": 100, "offset_bytes": 40}, "importing 40%"),
+        ({"status": "running", "heartbeat_at": STALE}, "import stalled, being taken over"),
+        ({"status": "failed"}, "import failed, can resume"),
+        ({"status": "failed", "file": ""}, "import failed<"),
+        ({"status": "cancelled", "file": ""}, "import cancelled"),
+    ],
+)
+def test_it_says_how_the_latest_import_of_a_list_stands(viewer_client, changes, tag):
+    earlier = ImportJobFactory(status=ImportJob.Status.COMPLETED)
+    job = ImportJobFactory(contact_list=earlier.contact_list, **changes)
+    html = viewer_client.get(reverse("contacts:lists")).content.decode()
+    assert tag in html
+    assert job.get_absolute_url() in html
+
+
+def test_it_tags_nothing_when_the_latest_import_completed(viewer_client):
     running = ImportJobFactory(status=ImportJob.Status.RUNNING)
-    ImportJobFactory(status=ImportJob.Status.COMPLETED)
-    response = viewer_client.get(reverse("contacts:lists"))
-    assert response.context["importing"] == {running.contact_list.pk}
+    ImportJobFactory(contact_list=running.contact_list, status=ImportJob.Status.COMPLETED)
+    html = viewer_client.get(reverse("contacts:lists")).content.decode()
+    assert "import" not in html.split("<tbody>")[1].split("</tbody>")[0]
 
 
 def test_it_redirects_to_login(client):

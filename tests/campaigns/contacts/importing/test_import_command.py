@@ -94,3 +94,10 @@ def test_it_refuses_an_unknown_region(csv_file):
 def test_it_refuses_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="is not a file"):
         run("Donors", tmp_path / "missing.csv")
+
+
+def test_it_says_which_columns_it_leaves_out(tmp_path):
+    path = tmp_path / "two-phones.csv"
+    path.write_text("name,phone,mobile\nAnn,2025550101,2025550102\n", encoding="utf-8")
+    out, _ = run("Donors", path)
+    assert "Left out: “mobile”: another phone column; only “phone” is read." in out

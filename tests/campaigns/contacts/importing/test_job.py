@@ -1,5 +1,7 @@
 """An upload imported by the background workers, chunk by chunk."""
 
+from pathlib import Path
+
 import pytest
 
 from campaigns.contacts import importing, merging
@@ -8,7 +10,7 @@ from campaigns.contacts.importing import job as job_module
 from campaigns.contacts.importing import layout as layout_module
 from campaigns.contacts.importing import writer as writer_module
 from campaigns.models import Contact, ImportJob
-from tests.factories import ContactListFactory
+from tests.factories import ContactListFactory, ImportJobFactory
 
 from ..files import job_for
 from .messy import messy_csv
@@ -123,3 +125,42 @@ def test_it_ends_quietly_when_the_list_was_deleted(monkeypatch):
 def test_it_leaves_the_transaction_usable_after_refreshing_statistics():
     writer_module.refresh_statistics()
     assert ContactListFactory().pk
+
+
+def test_it_deletes_the_upload_once_imported_and_keeps_the_report(
+    django_capture_on_commit_callbacks,
+):
+    job = job_for(b"phone\n2025550101\nnope\n")
+    upload = Path(job.file.path)
+    assert upload.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        importing.run_import_chunk(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.COMPLETED
+    assert not job.file and not upload.exists()
+    assert report_of(job) == "3,phone,“nope” is not a phone number.\r\n".encode()
+
+
+def test_the_migration_releases_uploads_of_imports_completed_before():
+    import importlib
+    import pkgutil
+
+    from django.apps import apps
+
+    from campaigns import migrations
+
+    # By its name, not its number: migrations made side by side are renumbered when merged.
+    (name,) = [
+        module.name
+        for module in pkgutil.iter_modules(migrations.__path__)
+        if module.name.endswith("_import_heartbeat")
+    ]
+    migration = importlib.import_module(f"campaigns.migrations.{name}")
+    done = ImportJobFactory(status=ImportJob.Status.COMPLETED)
+    failed = ImportJobFactory(status=ImportJob.Status.FAILED)  # may resume: kept
+    done_path, failed_path = Path(done.file.path), Path(failed.file.path)
+    migration.release_imported_uploads(apps, None)
+    done.refresh_from_db()
+    failed.refresh_from_db()
+    assert not done.file and not done_path.exists()
+    assert failed.file and failed_path.exists()

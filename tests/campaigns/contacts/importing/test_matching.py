@@ -77,3 +77,16 @@ def test_it_reports_nothing_for_a_row_that_says_what_is_stored():
     result = run(ContactListFactory())
     assert result.matched == 0
     assert (result.imported, result.merged) == (3, 0)
+
+
+@pytest.mark.parametrize("update_existing", [False, True])
+def test_a_contact_never_grows_past_the_attribute_cap(settings, update_existing):
+    settings.HERALD_MAX_ATTRIBUTES = 3
+    stored = ContactFactory(
+        name="Léa", phone="+33612345678", email="", attributes={"a": "1", "b": "2"}
+    )
+    text = "name,phone,b,c,d\nLéa Martin,+33612345678,two,3,4\n"
+    run(ContactListFactory(), text, update_existing=update_existing)
+    stored.refresh_from_db()
+    expected = {"a": "1", "b": "two" if update_existing else "2", "c": "3"}
+    assert stored.attributes == expected
