@@ -30,6 +30,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from .models import Channel, CounterDelta, Delivery, ProviderEvent
+from .retries import about_earlier_call
 
 log = logging.getLogger("herald.events")
 
@@ -85,6 +86,9 @@ def ingest(report: Report) -> str:
         delivery = find_delivery(report)
         if delivery is None:
             result = ProviderEvent.Result.UNKNOWN
+        elif about_earlier_call(delivery, report.provider_id):
+            # The contact was called again since: the new call's outcome is not this one.
+            result = ProviderEvent.Result.STALE
         else:
             # Never waits for the channel's row (see the module's docstring).
             locked = (
@@ -155,6 +159,7 @@ def find_delivery(report: Report) -> Delivery | None:
             delivery
             and report.provider_id
             and delivery.provider_id not in ("", report.provider_id)
+            and not about_earlier_call(delivery, report.provider_id)
         ):
             log.warning(
                 "event %s names delivery %s with another provider id", report.event_id, delivery.pk
@@ -162,7 +167,9 @@ def find_delivery(report: Report) -> Delivery | None:
             return None
         return delivery
     if report.provider_id:
-        return rows.filter(provider_id=report.provider_id).order_by("pk").first()
+        found = rows.filter(provider_id=report.provider_id).order_by("pk").first()
+        # Else perhaps an earlier call of a contact called again (voice retries).
+        return found or rows.filter(earlier_calls__provider_id=report.provider_id).first()
     return None
 
 
