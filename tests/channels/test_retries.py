@@ -5,6 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
+from django.urls import reverse
 from django.utils import timezone
 
 from channels import dispatch, retries
@@ -328,3 +329,17 @@ def test_analytics_counts_contacts_and_calls_apart(scripted, clock):
         clock.shift(timedelta(minutes=10))
     channel.refresh_from_db()
     assert channel_figures(channel=channel).calls_text == "2 contacts · 4 calls"
+
+
+def test_the_command_center_and_analytics_show_retries(scripted, clock, manager_client):
+    contacts = ContactFactory.create_batch(2)
+    channel = calling(contacts)
+    work(channel)
+    page = manager_client.get(reverse("campaigns:detail", args=[channel.campaign_id]))
+    html = page.content.decode()
+    assert "2 retries waiting · next at 15:10" in html
+    assert "calls again after no answer, busy or voicemail, up to 3 calls 10 min apart" in html
+    clock.shift(timedelta(minutes=10))
+    work(channel)
+    analytics = manager_client.get(reverse("campaigns:analytics", args=[channel.campaign_id]))
+    assert "2 contacts · 4 calls" in analytics.content.decode()
