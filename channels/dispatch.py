@@ -4,7 +4,9 @@ How the guarantees of SPEC section 4 are kept:
 
 - G1 at most once. A contact is claimed by inserting its delivery row (state `sending`) and
   committing before the provider is called; the (channel, contact) unique constraint backs
-  it, and each claim filters out contacts that already have a row.
+  it, and each claim filters out contacts that already have a row. A voice channel's
+  retries (channels/retries.py) are the one exception: the same claim takes a delivery
+  whose call ended with a retry outcome back to `sending`, never one still in flight.
 - G2 strict pause. Every claim runs in a transaction that first locks the channel row and
   checks that it is still Running (and that this task chain is still current). Pause and
   Stop update that row under the same lock, so once they return no claim can follow.
@@ -16,7 +18,8 @@ How the guarantees of SPEC section 4 are kept:
 - G5 it finishes. When the audience is exhausted and nothing is in flight, the ledger is
   checked against the audience and the channel completed.
 - G7 pacing. Each claim counts the channel's claims of the last second in the ledger (under
-  the channel lock, so across workers) and, for voice, the calls in flight.
+  the channel lock, so across workers; retries included) and, for voice, the calls in
+  flight.
 
 Claims and the slice loop live here; answers are recorded by `channels/answers.py`, and
 `channels/supervisor.py` wakes chains, sweeps expired claims and completes channels (both

@@ -343,3 +343,6 @@ def test_the_command_center_and_analytics_show_retries(scripted, clock, manager_
     work(channel)
     analytics = manager_client.get(reverse("campaigns:analytics", args=[channel.campaign_id]))
     assert "2 contacts · 4 calls" in analytics.content.decode()
+    history = manager_client.get(contacts[0].get_absolute_url()).content.decode()
+    assert "This is call 2 to the contact" in history
+    assert '<li value="1"><time datetime="2027-06-15T15:00:00+00:00">' in history
