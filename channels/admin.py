@@ -182,6 +182,17 @@ class ProviderEventAdmin(ReadOnlyAdmin):
     raw_id_fields = ("delivery",)
 
 
+@admin.register(Attempt)
+class AttemptAdmin(ReadOnlyAdmin):
+    """Earlier calls of deliveries called again (voice retries): read-only."""
+
+    list_display = ("delivery", "number", "outcome", "started_at", "ended_at")
+    list_filter = ("outcome",)
+    search_fields = ("provider_id",)
+    list_select_related = ("delivery",)
+    raw_id_fields = ("delivery",)
+
+
 @admin.register(CounterDelta)
 class CounterDeltaAdmin(ReadOnlyAdmin):
     """Counter changes waiting to be folded into their channel (usually none): read-only."""
