@@ -385,6 +385,7 @@ RESULT_HEADER = [
     "converted",
     "created",
     "finished",
+    "calls",
 ]
 RESULT_COLUMNS = (
     "contact__name",
@@ -397,6 +398,7 @@ RESULT_COLUMNS = (
     "converted",
     "created_at",
     "finished_at",
+    "attempts",
 )
 
 
@@ -405,10 +407,12 @@ def result_rows(*, deliveries: models.QuerySet[Delivery]) -> Iterator[list]:
     yield RESULT_HEADER
     columns = deliveries.order_by("pk").values_list(*RESULT_COLUMNS)
     for row in columns.iterator(chunk_size=2000):
-        *head, converted, created, finished = row
+        *head, converted, created, finished, attempts = row
         yield [
             *head,
             "yes" if converted else "no",
             created.isoformat(),
             finished.isoformat() if finished else "",
+            # Calls or messages placed to the contact: several when a voice call was retried.
+            0 if head[5] == Delivery.State.SKIPPED else attempts,
         ]

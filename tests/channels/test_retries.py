@@ -13,6 +13,7 @@ from channels.conversions import mark_converted
 from channels.events import Report, ingest
 from channels.models import Attempt, Channel, Delivery, ProviderEvent
 from channels.progress import load_live_channels
+from tests.analytics.test_export_results import rows_of
 from tests.channels.test_dispatch import counters, ledger_counters
 from tests.factories import CampaignFactory, ChannelFactory, ContactFactory, ContactListFactory
 from tests.providers import ScriptedCallProvider
@@ -343,6 +344,8 @@ def test_the_command_center_and_analytics_show_retries(scripted, clock, manager_
     work(channel)
     analytics = manager_client.get(reverse("campaigns:analytics", args=[channel.campaign_id]))
     assert "2 contacts · 4 calls" in analytics.content.decode()
+    export = rows_of(manager_client.get(reverse("channels:export_results", args=[channel.pk])))
+    assert [row[-1] for row in export] == ["calls", "2", "2"]
     history = manager_client.get(contacts[0].get_absolute_url()).content.decode()
     assert "This is call 2 to the contact" in history
     assert '<li value="1"><time datetime="2027-06-15T15:00:00+00:00">' in history
