@@ -229,7 +229,7 @@ def claim_batch(*, channel_id: int, generation: int, limit: int, lane: int = 0) 
             **alive,
         )
     for row in sends:
-        row["id"], row["attempt"] = ids[row["contact_id"]], 1
+        row["delivery_id"], row["attempt"] = ids[row["contact_id"]], 1
     to = f"contact__{channel.address_field}"
     return Claim(
         running=True,
@@ -237,7 +237,7 @@ def claim_batch(*, channel_id: int, generation: int, limit: int, lane: int = 0) 
         in_flight=channel.in_flight + len(sends) + len(recalled),
         to_send=[
             Outgoing(
-                delivery_id=row["id"],
+                delivery_id=row["delivery_id"],
                 channel_id=channel_id,
                 contact_id=row["contact_id"],
                 kind=channel.kind,

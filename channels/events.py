@@ -30,7 +30,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from .models import Channel, CounterDelta, Delivery, ProviderEvent
-from .retries import about_earlier_call
+from .retries import add_details, earlier_call
 
 log = logging.getLogger("herald.events")
 
@@ -86,8 +86,9 @@ def ingest(report: Report) -> str:
         delivery = find_delivery(report)
         if delivery is None:
             result = ProviderEvent.Result.UNKNOWN
-        elif about_earlier_call(delivery, report.provider_id):
+        elif call := earlier_call(delivery, report.provider_id):
             # The contact was called again since: the new call's outcome is not this one.
+            add_details(call, report.details)
             result = ProviderEvent.Result.STALE
         else:
             # Never waits for the channel's row (see the module's docstring).
@@ -159,7 +160,7 @@ def find_delivery(report: Report) -> Delivery | None:
             delivery
             and report.provider_id
             and delivery.provider_id not in ("", report.provider_id)
-            and not about_earlier_call(delivery, report.provider_id)
+            and not earlier_call(delivery, report.provider_id)
         ):
             log.warning(
                 "event %s names delivery %s with another provider id", report.event_id, delivery.pk

@@ -155,8 +155,8 @@ def claim_due(
 ) -> list[dict]:
     """Claim up to `limit` due retries, inside the claim's transaction and channel lock.
 
-    Returns their rows (the contact `columns`, `id` and the new call's `attempt`). The
-    caller moves the counters with `counted`.
+    Returns their rows (the contact `columns`, `delivery_id` and the new call's `attempt`).
+    The caller moves the counters with `counted`.
     """
     if limit <= 0 or not retries_on(channel):
         return []
@@ -203,7 +203,7 @@ def claim_due(
         retried_at=now,
     )
     for row in rows:
-        row["attempt"] = row["attempts"] + 1
+        row["delivery_id"], row["attempt"] = row["id"], row["attempts"] + 1
     return rows
 
 
@@ -230,15 +230,18 @@ def recent(channel: Channel, *, since: datetime) -> tuple[int, datetime | None]:
     return found["count"], found["first"]
 
 
-def about_earlier_call(delivery: Delivery, provider_id: str) -> bool:
-    """Whether a provider event names one of the delivery's earlier calls, not its latest
-    (a late report of a call that was followed by a retry)."""
-    return (
-        delivery.attempts > 1
-        and bool(provider_id)
-        and delivery.provider_id != provider_id
-        and Attempt.objects.filter(delivery_id=delivery.pk, provider_id=provider_id).exists()
-    )
+def earlier_call(delivery: Delivery, provider_id: str) -> Attempt | None:
+    """The delivery's earlier call a provider event names, when it is not about the latest
+    one (a late report of a call that was followed by a retry)."""
+    if delivery.attempts < 2 or not provider_id or delivery.provider_id == provider_id:
+        return None
+    return Attempt.objects.filter(delivery_id=delivery.pk, provider_id=provider_id).first()
+
+
+def add_details(call: Attempt, details: dict) -> None:
+    """What a late report tells of an earlier call (its transcript, say) is kept with it."""
+    if details:
+        Attempt.objects.filter(pk=call.pk).update(details={**call.details, **details})
 
 
 # -- the card --------------------------------------------------------------------------------

@@ -258,7 +258,9 @@ def test_a_late_event_about_an_earlier_call_changes_nothing(accepting, clock):
     delivery = Delivery.objects.get(channel=channel)
     first_call = delivery.provider_id
 
-    def report(event_id: str, outcome: str, provider_id: str, *, named: bool = True) -> str:
+    def report(
+        event_id: str, outcome: str, provider_id: str, *, named: bool = True, **details
+    ) -> str:
         return ingest(
             Report(
                 provider="test",
@@ -268,6 +270,7 @@ def test_a_late_event_about_an_earlier_call_changes_nothing(accepting, clock):
                 final=True,
                 provider_id=provider_id,
                 delivery_id=delivery.pk if named else None,
+                details=details,
             )
         )
 
@@ -280,7 +283,9 @@ def test_a_late_event_about_an_earlier_call_changes_nothing(accepting, clock):
     assert second_call not in ("", first_call)
 
     # The first call's end-of-call report, late: it is not the second call's outcome.
-    assert report("e2", "answered", first_call) == ProviderEvent.Result.STALE
+    late = report("e2", "answered", first_call, summary="Rang out.")
+    assert late == ProviderEvent.Result.STALE
+    assert Attempt.objects.get(delivery=delivery).details == {"summary": "Rang out."}
     assert report("e2b", "answered", first_call, named=False) == ProviderEvent.Result.STALE
     delivery.refresh_from_db()
     assert (delivery.state, delivery.outcome) == ("accepted", "")
