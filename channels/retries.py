@@ -100,7 +100,7 @@ def waiting_condition(channel: Channel) -> models.Q:
     """The channel's deliveries waiting for a retry, due or not (on `Delivery`)."""
     if not retries_on(channel):
         return models.Q(pk__in=[])
-    return (
+    condition = (
         models.Q(
             channel_id=channel.pk,
             state=Delivery.State.DONE,
@@ -111,6 +111,12 @@ def waiting_condition(channel: Channel) -> models.Q:
         & ~models.Q(**{f"contact__{Contact.opt_out_field(channel.kind)}": True})
         & ~models.Q(contact__phone="")
     )
+    if not channel.window.any_time and channel.audience_zones:
+        # A window changed while paused may leave a zone no common hour: its contacts keep
+        # their last outcome rather than hold the channel open forever.
+        _, _, never = windows.split_keys(channel.audience_zones, channel.window, windows.clock())
+        condition &= ~models.Q(contact__zone_key__in=never)
+    return condition
 
 
 def waiting(channel: Channel) -> models.QuerySet[Delivery]:

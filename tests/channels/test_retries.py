@@ -8,6 +8,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns.models import Contact
 from channels import dispatch, retries
 from channels.conversions import mark_converted
 from channels.events import Report, ingest
@@ -128,6 +129,8 @@ def test_it_calls_a_no_answer_contact_again_after_the_delay_and_no_sooner(script
     assert channel.outcome_counts == {"no_answer": 1}
     assert channel.retries == 2
     assert_counted(channel)
+    dispatch.recount(channel_id=channel.pk)  # the ledger says the same
+    assert Channel.objects.get(pk=channel.pk).retries == 2
 
 
 def test_a_pause_holds_retries_until_resumed(scripted, clock):
@@ -248,6 +251,24 @@ def test_a_retry_due_outside_the_sending_window_waits_for_it(scripted, clock):
     clock.move_to(datetime(2027, 6, 16, 12, 0, tzinfo=UTC))  # 08:00
     work(channel)
     assert scripted.placed(contact.pk) == [1, 2]
+    assert status_of(channel) == Channel.Status.COMPLETED
+
+
+def test_a_window_with_no_hour_left_for_a_waiting_contact_lets_the_channel_finish(scripted, clock):
+    contact = ContactFactory()
+    channel = calling([contact], window_start=time(8), window_end=time(21), max_attempts=2)
+    work(channel)
+    channel.pause()
+    # Edited while paused: 06:00–07:00 in New York and in Honolulu at once never happens.
+    both = "America/New_York|Pacific/Honolulu"
+    Contact.objects.filter(pk=contact.pk).update(zone_key=both)
+    Channel.objects.filter(pk=channel.pk).update(
+        window_start=time(6), window_end=time(7), audience_zones=[both]
+    )
+    channel.resume()
+    clock.shift(timedelta(days=2))
+    work(channel)
+    assert scripted.placed(contact.pk) == [1]
     assert status_of(channel) == Channel.Status.COMPLETED
 
 
