@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from channels.figures import outcome_label, percent_done, ratio
 from channels.models import Channel, Delivery, status_breakdown
+from channels.retries import retries_on
 
 from .models import Campaign
 
@@ -74,6 +75,9 @@ class Figures:
     failed: int = 0
     interrupted: int = 0
     converted: int = 0
+    # Voice retries (channels/retries.py): calls placed after a contact's first.
+    retries: int = 0
+    retrying: bool = False
     outcomes: list[OutcomeShare] = field(default_factory=list)
     # Every channel completed: an empty run then reads 100 %, as on its card.
     complete: bool = False
@@ -87,6 +91,15 @@ class Figures:
     def progress_percent(self) -> int:
         """Processed / audience, by the rule of `Channel.progress_percent`."""
         return percent_done(self.processed, self.audience, complete=self.complete)
+
+    @property
+    def calls_text(self) -> str:
+        """“200 contacts · 260 calls” where calls are retried: contacts handed to the
+        provider and the calls placed to them, counted apart; "" elsewhere."""
+        if not self.retrying:
+            return ""
+        contacts = self.processed + self.in_flight - self.skipped
+        return f"{contacts:,} contacts · {contacts + self.retries:,} calls"
 
 
 @dataclass
@@ -159,6 +172,8 @@ def channel_figures(*, channel: Channel) -> Figures:
         failed=channel.failed,
         interrupted=channel.interrupted,
         converted=channel.converted,
+        retries=channel.retries,
+        retrying=retries_on(channel),
         outcomes=shares(by_outcome, of=channel.processed),
         complete=channel.status == Channel.Status.COMPLETED,
     )
@@ -191,6 +206,7 @@ def total_figures(*, figures: list[Figures]) -> Figures:
                 "failed",
                 "interrupted",
                 "converted",
+                "retries",
             )
         }
     )
@@ -369,6 +385,7 @@ RESULT_HEADER = [
     "converted",
     "created",
     "finished",
+    "calls",
 ]
 RESULT_COLUMNS = (
     "contact__name",
@@ -381,6 +398,7 @@ RESULT_COLUMNS = (
     "converted",
     "created_at",
     "finished_at",
+    "attempts",
 )
 
 
@@ -390,7 +408,7 @@ def result_rows(*, deliveries: models.QuerySet[Delivery]) -> Iterator[list]:
     columns = deliveries.order_by("pk").values_list(*RESULT_COLUMNS)
     kinds = dict(Channel.Kind.choices)
     for row in columns.iterator(chunk_size=2000):
-        *contact, channel, kind, state, outcome, converted, created, finished = row
+        *contact, channel, kind, state, outcome, converted, created, finished, attempts = row
         # Labels, as every page shows them (“No answer”, not `no_answer`).
         yield [
             *contact,
@@ -401,4 +419,6 @@ def result_rows(*, deliveries: models.QuerySet[Delivery]) -> Iterator[list]:
             "yes" if converted else "no",
             created.isoformat(),
             finished.isoformat() if finished else "",
+            # Calls or messages placed to the contact: several when a voice call was retried.
+            0 if state == Delivery.State.SKIPPED else attempts,
         ]

@@ -44,6 +44,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         *("campaign_id", "kind", "name", "status", "processed", "audience_size", "started_at"),
         *("in_flight", "skipped", "interrupted", "converted", "outcome_counts"),
         *("source_channel_id", "source_outcomes", "lane_heartbeats"),
+        *("retries", "max_attempts", "retry_outcomes"),
     ).order_by("created_at", "pk")
     campaigns = with_status_rank(
         Campaign.objects.select_related("created_by", "contact_list")

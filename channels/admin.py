@@ -3,6 +3,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from .models import (
+    Attempt,
     AudienceMember,
     Channel,
     CounterDelta,
@@ -19,6 +20,7 @@ COUNTERS = (
     "skipped",
     "interrupted",
     "converted",
+    "retries",
     "outcome_counts",
 )
 
@@ -113,8 +115,22 @@ class ChannelAdmin(OperateChannelPermission, admin.ModelAdmin):
             channel.remove(by=request.user)
 
 
+class EarlierCallInline(admin.TabularInline):
+    """A delivery's earlier calls (voice retries), read only: the engine writes them."""
+
+    model = Attempt
+    fields = ("number", "outcome", "provider_id", "started_at", "ended_at", "details")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
+    inlines = [EarlierCallInline]
     list_display = ("channel", "contact", "state", "outcome", "converted", "created_at")
     list_filter = ("state", "outcome", "converted", "channel__kind")
     search_fields = ("contact__name", "contact__phone", "contact__email", "provider_id")
@@ -130,6 +146,8 @@ class DeliveryAdmin(admin.ModelAdmin):
         "created_at",
         "finished_at",
         "lease_expires_at",
+        "attempts",
+        "retried_at",
         "converted",
         "converted_at",
         "details",
@@ -161,6 +179,17 @@ class ProviderEventAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "provider", "status", "provider_id", "result", "delivery")
     list_filter = ("provider", "result", "kind")
     search_fields = ("provider_id", "event_id")
+    raw_id_fields = ("delivery",)
+
+
+@admin.register(Attempt)
+class AttemptAdmin(ReadOnlyAdmin):
+    """Earlier calls of deliveries called again (voice retries): read-only."""
+
+    list_display = ("delivery", "number", "outcome", "started_at", "ended_at")
+    list_filter = ("outcome",)
+    search_fields = ("provider_id",)
+    list_select_related = ("delivery",)
     raw_id_fields = ("delivery",)
 
 

@@ -184,6 +184,7 @@ def recount(*, channel_id: int) -> None:
         .values_list("outcome", "n")
     )
     in_flight = sum(by_state.get(state, 0) for state in Delivery.IN_FLIGHT_STATES)
+    calls = Delivery.objects.filter(channel_id=channel_id).aggregate(n=models.Sum("attempts"))
     CounterDelta.objects.filter(channel_id=channel_id).delete()  # the ledger says it all
     Channel.objects.filter(pk=channel_id).update(
         in_flight=in_flight,
@@ -191,5 +192,6 @@ def recount(*, channel_id: int) -> None:
         skipped=by_state.get(Delivery.State.SKIPPED, 0),
         interrupted=by_state.get(Delivery.State.INTERRUPTED, 0),
         converted=Delivery.objects.filter(channel_id=channel_id, converted=True).count(),
+        retries=(calls["n"] or 0) - sum(by_state.values()),
         outcome_counts=outcomes,
     )

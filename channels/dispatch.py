@@ -4,7 +4,9 @@ How the guarantees of SPEC section 4 are kept:
 
 - G1 at most once. A contact is claimed by inserting its delivery row (state `sending`) and
   committing before the provider is called; the (channel, contact) unique constraint backs
-  it, and each claim filters out contacts that already have a row.
+  it, and each claim filters out contacts that already have a row. A voice channel's
+  retries (channels/retries.py) are the one exception: the same claim takes a delivery
+  whose call ended with a retry outcome back to `sending`, never one still in flight.
 - G2 strict pause. Every claim runs in a transaction that first locks the channel row and
   checks that it is still Running (and that this task chain is still current). Pause and
   Stop update that row under the same lock, so once they return no claim can follow.
@@ -16,7 +18,8 @@ How the guarantees of SPEC section 4 are kept:
 - G5 it finishes. When the audience is exhausted and nothing is in flight, the ledger is
   checked against the audience and the channel completed.
 - G7 pacing. Each claim counts the channel's claims of the last second in the ledger (under
-  the channel lock, so across workers) and, for voice, the calls in flight.
+  the channel lock, so across workers; retries included) and, for voice, the calls in
+  flight.
 
 Claims and the slice loop live here; answers are recorded by `channels/answers.py`, and
 `channels/supervisor.py` wakes chains, sweeps expired claims and completes channels (both
@@ -42,7 +45,7 @@ from django.utils import timezone
 
 from campaigns.models import Contact
 
-from . import windows
+from . import retries, windows
 from .answers import (  # noqa: F401 (the engine's entry points, as callers know them)
     answer_row,
     outcome_timeout,
@@ -160,7 +163,7 @@ def claim_batch(*, channel_id: int, generation: int, limit: int, lane: int = 0) 
             return Claim(running=False)
         now = timezone.now()
         alive = {"lane_heartbeats": {**channel.lane_heartbeats, str(lane): time.time()}}
-        recent, oldest = recent_claims(channel_id, now=now)
+        recent, oldest = recent_claims(channel, now=now)
         room = min(limit, channel.max_per_second - recent)
         retry_in = (oldest + PACING_WINDOW - now).total_seconds() if oldest else 0.0
         if channel.throttled_until and channel.throttled_until > now:
@@ -176,19 +179,29 @@ def claim_batch(*, channel_id: int, generation: int, limit: int, lane: int = 0) 
             return Claim(
                 running=True, in_flight=channel.in_flight, retry_in=max(retry_in, IDLE_WAIT)
             )
-        picked = claimable_rows(channel, limit=room)
+        lease_until = now + timedelta(seconds=option("lease_seconds"))
+        # Due retries first (they have waited longest), then new contacts in what room is left.
+        recalled = retries.claim_due(
+            channel, now=now, limit=room, lease_until=lease_until, columns=CONTACT_COLUMNS
+        )
+        room -= len(recalled)
+        picked = claimable_rows(channel, limit=room) if room > 0 else windows.Picked([], {})
         rows = picked.rows
-        if not rows:
+        if not rows and not recalled:
             Channel.objects.filter(pk=channel_id).update(**alive, **picked.changes)
-            if picked.wait is not None:
-                return Claim(running=True, in_flight=channel.in_flight, retry_in=picked.wait)
+            waits = [
+                wait
+                for wait in (picked.wait, retries.next_check(channel, now=now))
+                if wait is not None
+            ]
+            if waits:
+                return Claim(running=True, in_flight=channel.in_flight, retry_in=min(waits))
             return Claim(running=True, exhausted=True, in_flight=channel.in_flight)
         already = set(
             Delivery.objects.filter(
                 channel_id=channel_id, contact_id__in=[row["contact_id"] for row in rows]
             ).values_list("contact_id", flat=True)
         )
-        lease_until = now + timedelta(seconds=option("lease_seconds"))
         sends: list[dict] = []
         skips: list[tuple] = []
         for row in rows:
@@ -209,26 +222,30 @@ def claim_batch(*, channel_id: int, generation: int, limit: int, lane: int = 0) 
         ids = insert_deliveries(channel_id, sending + skips)
         Channel.objects.filter(pk=channel_id).update(
             **picked.changes,
-            in_flight=models.F("in_flight") + len(sends),
-            processed=models.F("processed") + len(skips),
+            **retries.counted(channel, recalled),
+            in_flight=models.F("in_flight") + len(sends) + len(recalled),
+            processed=models.F("processed") + len(skips) - len(recalled),
             skipped=models.F("skipped") + len(skips),
             **alive,
         )
+    for row in sends:
+        row["delivery_id"], row["attempt"] = ids[row["contact_id"]], 1
     to = f"contact__{channel.address_field}"
     return Claim(
         running=True,
         skipped=len(skips),
-        in_flight=channel.in_flight + len(sends),
+        in_flight=channel.in_flight + len(sends) + len(recalled),
         to_send=[
             Outgoing(
-                delivery_id=ids[row["contact_id"]],
+                delivery_id=row["delivery_id"],
                 channel_id=channel_id,
                 contact_id=row["contact_id"],
                 kind=channel.kind,
                 to=row[to],
                 content=content_for(channel, row),
+                attempt=row["attempt"],
             )
-            for row in sends
+            for row in recalled + sends
         ],
     )
 
@@ -265,15 +282,17 @@ def insert_deliveries(channel_id: int, rows: list[tuple]) -> dict[int, int]:
         return {contact_id: pk for pk, contact_id in cursor.fetchall()}
 
 
-def recent_claims(channel_id: int, *, now) -> tuple[int, object]:
+def recent_claims(channel: Channel, *, now) -> tuple[int, object]:
     """Claims handed to the provider in the last second (skips never reach a provider), and
-    when the oldest of them was made."""
+    when the oldest of them was made; a voice channel's retries count too."""
     window = (
-        Delivery.objects.filter(channel_id=channel_id, created_at__gte=now - PACING_WINDOW)
+        Delivery.objects.filter(channel_id=channel.pk, created_at__gte=now - PACING_WINDOW)
         .exclude(state=Delivery.State.SKIPPED)
         .aggregate(count=models.Count("id"), oldest=models.Min("created_at"))
     )
-    return window["count"], window["oldest"]
+    recalled, first = retries.recent(channel, since=now - PACING_WINDOW)
+    oldest = min((at for at in (window["oldest"], first) if at is not None), default=None)
+    return window["count"] + recalled, oldest
 
 
 # -- the slice -------------------------------------------------------------------------------

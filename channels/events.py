@@ -31,6 +31,7 @@ from django.db.models import OuterRef
 from django.utils import timezone
 
 from .models import Channel, CounterDelta, Delivery, ProviderEvent
+from .retries import add_details, earlier_call
 
 log = logging.getLogger("herald.events")
 
@@ -89,30 +90,37 @@ def ingest(report: Report) -> str:
         if delivery is None:
             stored = store_once(report, delivery=None, result=ProviderEvent.Result.UNKNOWN)
             return ProviderEvent.Result.UNKNOWN if stored else DUPLICATE
-        # Never waits for the channel's row (see the module's docstring).
-        locked = (
-            Channel.objects.select_for_update(no_key=True, skip_locked=True)
-            .filter(pk=delivery.channel_id)
-            .annotate(
-                deltas_waiting=models.Exists(
-                    CounterDelta.objects.filter(channel_id=OuterRef("pk"))
+        if call := earlier_call(delivery, report.provider_id):
+            # The contact was called again since: the new call's outcome is not this one.
+            result = ProviderEvent.Result.STALE
+            if not store_once(report, delivery=delivery, result=result):
+                return DUPLICATE
+            add_details(call, report.details)
+        else:
+            # Never waits for the channel's row (see the module's docstring).
+            locked = (
+                Channel.objects.select_for_update(no_key=True, skip_locked=True)
+                .filter(pk=delivery.channel_id)
+                .annotate(
+                    deltas_waiting=models.Exists(
+                        CounterDelta.objects.filter(channel_id=OuterRef("pk"))
+                    )
                 )
+                .values(*LOCKED_COUNTERS, "deltas_waiting")
+                .first()
             )
-            .values(*LOCKED_COUNTERS, "deltas_waiting")
-            .first()
-        )
-        counted_here = locked is not None
-        if counted_here:
-            for name, value in locked.items():  # as they stand under the lock
-                setattr(delivery.channel, name, value)
-        result = apply(
-            delivery,
-            report,
-            counted_here=counted_here,
-            store=lambda result: store_once(report, delivery=delivery, result=result),
-        )
-        if result == DUPLICATE:
-            return DUPLICATE
+            counted_here = locked is not None
+            if counted_here:
+                for name, value in locked.items():  # as they stand under the lock
+                    setattr(delivery.channel, name, value)
+            result = apply(
+                delivery,
+                report,
+                counted_here=counted_here,
+                store=lambda result: store_once(report, delivery=delivery, result=result),
+            )
+            if result == DUPLICATE:
+                return DUPLICATE
         if report.opt_out:
             delivery.contact.set_consent(
                 delivery.channel.kind,
@@ -188,6 +196,7 @@ def find_delivery(report: Report) -> Delivery | None:
             delivery
             and report.provider_id
             and delivery.provider_id not in ("", report.provider_id)
+            and not earlier_call(delivery, report.provider_id)
         ):
             log.warning(
                 "event %s names delivery %s with another provider id", report.event_id, delivery.pk
@@ -195,7 +204,9 @@ def find_delivery(report: Report) -> Delivery | None:
             return None
         return delivery
     if report.provider_id:
-        return rows.filter(provider_id=report.provider_id).order_by("pk").first()
+        found = rows.filter(provider_id=report.provider_id).order_by("pk").first()
+        # Else perhaps an earlier call of a contact called again (voice retries).
+        return found or rows.filter(earlier_calls__provider_id=report.provider_id).first()
     return None
 
 

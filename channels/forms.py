@@ -1,11 +1,21 @@
 from django import forms
 
 from .models import Channel
+from .retries import MAX_ATTEMPTS, MIN_DELAY_MINUTES, RETRYABLE
 from .windows import DAY_NAMES
+
+# Voice only; other kinds keep what they have (SPEC 4b).
+RETRY_FIELDS = ("retry_outcomes", "retry_after_minutes", "max_attempts")
 
 # The content fields each kind uses, in the order the form shows them.
 CONTENT_FIELDS = {
-    Channel.Kind.AI_VOICE: ["voice_script", "caller_id", "max_concurrent", "convert_on_success"],
+    Channel.Kind.AI_VOICE: [
+        "voice_script",
+        "caller_id",
+        "max_concurrent",
+        "convert_on_success",
+        *RETRY_FIELDS,
+    ],
     Channel.Kind.SMS: ["sms_template", "sms_sender"],
     Channel.Kind.EMAIL: ["email_subject", "email_body", "email_from"],
 }
@@ -29,6 +39,13 @@ class ChannelForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one day to send on."},
     )
+    retry_outcomes = forms.TypedMultipleChoiceField(
+        label="Call again after",
+        choices=[(outcome.value, outcome.label) for outcome in RETRYABLE],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="A contact who answered, converted or opted out is never called again.",
+    )
 
     class Meta:
         model = Channel
@@ -48,6 +65,7 @@ class ChannelForm(forms.ModelForm):
             "window_days",
             "window_start",
             "window_end",
+            *RETRY_FIELDS,
         ]
         widgets = {
             "voice_script": forms.Textarea(attrs={"rows": 4}),
@@ -61,6 +79,8 @@ class ChannelForm(forms.ModelForm):
             "sms_template": PLACEHOLDER_HELP,
             "email_body": PLACEHOLDER_HELP,
             "window_end": WINDOW_HELP,
+            "retry_after_minutes": f"At least {MIN_DELAY_MINUTES}, from the end of the call.",
+            "max_attempts": f"1 to {MAX_ATTEMPTS}, the first call included; 1 means no retry.",
         }
 
     def __init__(self, *args, **kwargs) -> None:
@@ -85,16 +105,30 @@ class ChannelForm(forms.ModelForm):
             start, end = Channel.DEFAULT_WINDOWS[Channel.Kind.AI_VOICE]
             self.initial.setdefault("window_start", start)
             self.initial.setdefault("window_end", end)
-        # Only voice uses it; other kinds keep what they have.
-        self.fields["max_concurrent"].required = False
+        # Only voice uses these; other kinds keep what they have.
+        for name in ("max_concurrent", "retry_after_minutes", "max_attempts"):
+            self.fields[name].required = False
+        self.fields["retry_after_minutes"].widget.attrs["min"] = MIN_DELAY_MINUTES
+        self.fields["max_attempts"].widget.attrs.update(min=1, max=MAX_ATTEMPTS)
+        self.initial.setdefault("retry_outcomes", list(self.instance.retry_outcomes or ()))
         if self.instance.pk and self.instance.status != Channel.Status.READY:
             # SPEC section 2: a paused channel's content and pacing can change, its kind not.
             self.fields["kind"].disabled = True
             self.fields["kind"].help_text = "The kind is fixed once a channel has started."
 
+    def _kept(self, name: str) -> int:
+        """A voice-only number left blank (another kind's form) keeps the channel's value."""
+        value = self.cleaned_data.get(name)
+        return value if value is not None else getattr(self.instance, name)
+
     def clean_max_concurrent(self) -> int:
-        value = self.cleaned_data.get("max_concurrent")
-        return value if value is not None else self.instance.max_concurrent
+        return self._kept("max_concurrent")
+
+    def clean_retry_after_minutes(self) -> int:
+        return self._kept("retry_after_minutes")
+
+    def clean_max_attempts(self) -> int:
+        return self._kept("max_attempts")
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -56,6 +56,11 @@ class Delivery(models.Model):
     # interrupted. `accepted`: past this instant (HERALD_OUTCOME_TIMEOUT) the supervisor
     # closes the delivery with its last known outcome.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Voice retries (channels/retries.py): the row holds the contact's latest call, which is
+    # call number `attempts`, claimed at `retried_at` when it is not the first; the earlier
+    # calls are `Attempt` rows.
+    attempts = models.PositiveSmallIntegerField(default=1, db_default=1)
+    retried_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "deliveries"
@@ -92,6 +97,20 @@ class Delivery(models.Model):
             models.Index(fields=["channel", "id"], name="delivery_channel_page_idx"),
             models.Index(fields=["channel", "outcome", "id"], name="delivery_outcome_page_idx"),
             models.Index(fields=["channel", "state", "id"], name="delivery_state_page_idx"),
+            # channels/retries.py: the calls that may be placed again, oldest ended first.
+            models.Index(
+                fields=["channel", "finished_at"],
+                name="delivery_retryable_idx",
+                condition=models.Q(
+                    state="done", converted=False, outcome__in=["no_answer", "busy", "voicemail"]
+                ),
+            ),
+            # Pacing counts the retries claimed in the last second (channels/retries.py).
+            models.Index(
+                fields=["channel", "retried_at"],
+                name="delivery_retried_idx",
+                condition=models.Q(retried_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -105,6 +124,39 @@ class Delivery(models.Model):
     @property
     def is_contacted(self) -> bool:
         return self.counts_as_contacted(state=self.state, outcome=self.outcome)
+
+
+class Attempt(models.Model):
+    """An earlier call to a contact, written when the next one is claimed (voice retries).
+
+    The delivery holds the latest call, number `delivery.attempts`: a contact's calls in
+    order are its Attempt rows, then the delivery.
+    """
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="earlier_calls")
+    number = models.PositiveSmallIntegerField()
+    outcome = models.CharField(max_length=16, choices=Outcome)
+    provider_id = models.CharField(max_length=100, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="attempt_once_per_number")
+        ]
+        indexes = [
+            # A late event about an earlier call is told apart by its provider id.
+            models.Index(
+                fields=["provider_id"],
+                name="attempt_provider_id_idx",
+                condition=~models.Q(provider_id=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} call {self.number}: {self.outcome}"
 
 
 class EngineLease(models.Model):

@@ -108,6 +108,11 @@ class Channel(models.Model):
     window_days = models.JSONField("sending days", default=list_of_all_days, blank=True)
     window_start = models.TimeField("window opens", null=True, blank=True)
     window_end = models.TimeField("window closes", null=True, blank=True)
+    # Voice retries (SPEC 4b, channels/retries.py): the outcomes called again, after how long,
+    # and at most how many calls per contact (1: none).
+    retry_outcomes = models.JSONField("call again after", default=list, blank=True)
+    retry_after_minutes = models.PositiveIntegerField("retry after (minutes)", default=60)
+    max_attempts = models.PositiveSmallIntegerField("max calls per contact", default=1)
 
     # The audience. A list-based channel's audience is the list's memberships with an id up
     # to `audience_cutoff`, fixed at start; a remarketing channel's is its `audience_members`.
@@ -125,6 +130,7 @@ class Channel(models.Model):
     skipped = models.PositiveIntegerField(default=0, editable=False)
     interrupted = models.PositiveIntegerField(default=0, editable=False)
     converted = models.PositiveIntegerField(default=0, editable=False)
+    retries = models.PositiveIntegerField(default=0, editable=False)  # calls after the first
     outcome_counts = models.JSONField(default=dict, blank=True, editable=False)
 
     # Engine bookkeeping (channels/dispatch.py). The cursor only speeds up the walk through
@@ -216,6 +222,9 @@ class Channel(models.Model):
         if self.kind == self.Kind.AI_VOICE and self.max_concurrent < 1:
             errors["max_concurrent"] = "Allow at least one call at a time."
         errors.update(self.window_errors())
+        from .retries import policy_errors
+
+        errors.update(policy_errors(self))
         if self._state.adding and self.campaign_id and self.campaign.is_archived:
             errors[NON_FIELD_ERRORS] = self.campaign.ARCHIVED_MESSAGE
         if errors:
@@ -484,6 +493,7 @@ def status_breakdown(statuses) -> str:
 
 # The ledger's models live in channels/ledger.py; they are importable from here as well.
 from .ledger import (  # noqa: E402, F401
+    Attempt,
     AudienceMember,
     CounterDelta,
     Delivery,

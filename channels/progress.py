@@ -1,7 +1,8 @@
 """What the command center shows about a campaign's channels while they run.
 
 The live partial is polled every two seconds by everyone watching a campaign, so it reads
-a fixed number of queries however many channels and deliveries there are.
+a fixed number of queries however many channels and deliveries there are (one more when a
+voice channel retries: its deliveries waiting for a retry).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 
+from . import retries
 from .models import Channel
 from .supervisor import flag_unserved
 from .windows import waiting_text
@@ -56,7 +58,11 @@ def load_live_channels(campaign, *, now: datetime) -> list[Channel]:
                 channel, by_pk[channel.source_channel_id]
             )
     flag_unserved(channels, now=now)
+    waiting = retries.waiting_by_channel(channels)
     for channel in channels:
+        count, next_due = waiting.get(channel.pk, (0, None))
+        channel.retry_wait = retries.waiting_text(count, next_due, now=now) if count else ""
+        channel.retry_policy = retries.describe(channel)
         channel.rate = current_rate(channel, now=now)
         channel.seconds_left = seconds_left(channel)
         channel.window_wait = waiting_text(channel, now=now)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.db import models, transaction
 from django.utils import timezone
 
-from . import events
+from . import events, retries
 from .models import Channel, Delivery, EngineLease, InvalidTransition
 from .options import option
 
@@ -232,6 +232,8 @@ def try_complete(*, channel_id: int) -> bool:
             claim_cursor=0, zone_cursors={}, audience_zones=None
         )
         return False
+    if retries.waiting(channel).exists():
+        return False  # SPEC 4b: a channel completes only when no retry is due
     try:
         channel.complete()
     except InvalidTransition:

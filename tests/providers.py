@@ -80,7 +80,9 @@ class AcceptingProvider(Provider):
 
     def send(self, message: Outgoing) -> Accepted:
         interim = "" if self.kind == "ai_voice" else "sent"
-        return Accepted(provider_id=f"acc-{message.delivery_id}", outcome=interim)
+        # A voice retry is another call, with an id of its own, as a real provider gives.
+        call = f"-{message.attempt}" if message.attempt > 1 else ""
+        return Accepted(provider_id=f"acc-{message.delivery_id}{call}", outcome=interim)
 
 
 class ConfiguredProvider(RecordingProvider):
@@ -125,3 +127,33 @@ class RateLimitingProvider(Provider):
 
     def send(self, message: Outgoing) -> ProviderResult:
         raise RateLimited("429 Too Many Requests")
+
+
+class ScriptedCallProvider(Provider):
+    """Answers each call with the next outcome scripted for its contact (`no_answer` when
+    none is left), and remembers every call it was asked to place (voice retries)."""
+
+    script: dict[int, list[str]] = {}
+    calls: list[Outgoing] = []
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def send(self, message: Outgoing) -> ProviderResult:
+        cls = type(self)
+        cls.calls.append(message)
+        outcomes = cls.script.get(message.contact_id) or ["no_answer"]
+        outcome = outcomes.pop(0) if len(outcomes) > 1 else outcomes[0]
+        return ProviderResult(
+            outcome=outcome, provider_id=f"call-{message.delivery_id}-{message.attempt}"
+        )
+
+    @classmethod
+    def reset(cls, script: dict[int, list[str]] | None = None) -> None:
+        cls.script = {contact: list(outcomes) for contact, outcomes in (script or {}).items()}
+        cls.calls = []
+
+    @classmethod
+    def placed(cls, contact_id: int) -> list[int]:
+        """The attempt numbers of the calls placed to one contact, in order."""
+        return [m.attempt for m in cls.calls if m.contact_id == contact_id]

@@ -227,7 +227,10 @@ def _contact_page(
     deliveries = (
         Delivery.objects.filter(contact=contact)
         .select_related("channel__campaign")
-        .prefetch_related(Prefetch("events", ProviderEvent.objects.order_by("received_at", "pk")))
+        .prefetch_related(
+            Prefetch("events", ProviderEvent.objects.order_by("received_at", "pk")),
+            "earlier_calls",
+        )
         .order_by("-created_at", "-pk")
     )
     page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))

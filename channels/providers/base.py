@@ -29,6 +29,8 @@ class Outgoing:
     kind: str
     to: str
     content: dict[str, str] = field(default_factory=dict)
+    #: Which call to the contact this is (voice retries, channels/retries.py): 1, 2, ...
+    attempt: int = 1
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,9 @@ class SimulatedProvider(Provider):
     def fate(self, message: Outgoing) -> tuple[float, ProviderResult | ProviderError]:
         """The call's length (0..1) and its final result, from a hash of who it reaches."""
         # Four uniform numbers from one hash: cheaper than seeding a Random per message.
-        key = f"{self.seed}:{message.channel_id}:{message.contact_id}".encode()
+        # A retry is another call, with its own fate (the first call's is as it always was).
+        call = f":{message.attempt}" if message.attempt > 1 else ""
+        key = f"{self.seed}:{message.channel_id}:{message.contact_id}{call}".encode()
         digest = hashlib.blake2b(key, digest_size=16).digest()
         length, error, pick, convert = (
             int.from_bytes(digest[i : i + 4]) / 2**32 for i in range(0, 16, 4)
@@ -188,7 +190,7 @@ class SimulatedProvider(Provider):
             }
         return length, ProviderResult(
             outcome=outcome,
-            provider_id=f"sim-{message.delivery_id}",
+            provider_id=f"sim-{message.delivery_id}{call}",
             converted=convert < CONVERSION.get(outcome, 0.0),
             details=details,
         )

@@ -22,6 +22,7 @@ HEADER = [
     "converted",
     "created",
     "finished",
+    "calls",
 ]
 
 
@@ -57,6 +58,7 @@ def test_it_exports_one_row_per_delivery_of_a_channel(viewer_client):
     ]
     assert rows[1][8] == first.created_at.isoformat()
     assert rows[2][5:8] == ["Skipped", "", "no"]
+    assert [rows[1][10], rows[2][10]] == ["1", "0"]
 
 
 def test_it_exports_every_channel_of_a_campaign(viewer_client):

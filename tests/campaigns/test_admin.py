@@ -9,7 +9,14 @@ from django.utils import timezone
 
 from campaigns.models import ActivityEvent, Campaign, Contact
 from channels import events
-from channels.models import AudienceMember, Channel, CounterDelta, EngineLease
+from channels.models import (
+    Attempt,
+    AudienceMember,
+    Channel,
+    CounterDelta,
+    Delivery,
+    EngineLease,
+)
 from tests.factories import (
     CampaignFactory,
     ChannelFactory,
@@ -160,6 +167,7 @@ def test_it_adds_a_channel_through_the_campaign(admin_site_client, superuser):
     campaign = completed_campaign(superuser)
     data = {"campaign": campaign.pk, "kind": "sms", "name": "Texts", "max_per_second": 5}
     data |= {"sms_template": "Hi {name}", "max_concurrent": 1, "source_outcomes": "[]"}
+    data |= {"retry_after_minutes": 60, "max_attempts": 1}
 
     response = admin_site_client.post(reverse("admin:channels_channel_add"), data)
 
@@ -215,6 +223,13 @@ def every_kind_of_row(superuser):
     EngineLease.objects.create(name="supervisor", token="t", expires_at=timezone.now())
     events.ingest(events.Report(provider="twilio", event_id="SM1:sent", provider_id="SM1"))
     CounterDelta.objects.create(channel=channel, processed=1)
+    Attempt.objects.create(
+        delivery=Delivery.objects.get(contact=contact),
+        number=1,
+        outcome="busy",
+        provider_id="call-1",
+        started_at=timezone.now(),
+    )
 
 
 CHANGELIST_QUERIES = {
@@ -231,6 +246,7 @@ CHANGELIST_QUERIES = {
     "channels.providerevent": ["", "?provider__exact=twilio", "?q=SM"],
     "campaigns.consentchange": ["", "?kind__exact=sms", "?source__exact=manager"],
     "channels.counterdelta": [""],
+    "channels.attempt": ["", "?outcome__exact=busy", "?q=call"],
 }
 
 

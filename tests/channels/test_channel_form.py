@@ -297,3 +297,50 @@ def test_it_shows_every_day_checked_for_a_new_channel_and_the_channels_own_days_
     assert str(ChannelForm()["window_days"]).count("checked") == 7
     channel = ChannelFactory(window_days=[0, 2])
     assert ChannelForm(instance=channel)["window_days"].value() == [0, 2]
+
+
+RETRIES = {"retry_outcomes": ["no_answer", "busy"], "retry_after_minutes": 15, "max_attempts": 3}
+
+
+def test_it_saves_a_voice_retry_policy(manager_client, campaign):
+    response = manager_client.get(add_url(campaign))
+    assert 'name="retry_after_minutes"' in response.content.decode()
+    assert manager_client.post(add_url(campaign), {**VOICE, **RETRIES}).status_code == 302
+    channel = Channel.objects.get()
+    assert channel.retry_outcomes == ["no_answer", "busy"]
+    assert (channel.retry_after_minutes, channel.max_attempts) == (15, 3)
+
+
+@pytest.mark.parametrize(
+    ("policy", "field", "message"),
+    [
+        ({"retry_after_minutes": 1}, "retry_after_minutes", "at least 2 minutes"),
+        ({"max_attempts": 6}, "max_attempts", "from 1 to 5 times"),
+        ({"max_attempts": 0}, "max_attempts", "from 1 to 5 times"),
+        ({"retry_outcomes": ["answered"]}, "retry_outcomes", "not one of the available"),
+    ],
+)
+def test_it_refuses_a_retry_policy_outside_its_bounds(
+    manager_client, campaign, policy, field, message
+):
+    response = manager_client.post(add_url(campaign), {**VOICE, **RETRIES, **policy})
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors[field])
+    assert not Channel.objects.exists()
+
+
+def test_a_channel_of_another_kind_keeps_no_retry_policy(manager_client, campaign):
+    data = {"kind": "sms", "name": "Texts", "sms_template": "Hi", "max_per_second": 10}
+    assert manager_client.post(add_url(campaign), data).status_code == 302
+    channel = Channel.objects.get()
+    assert (channel.retry_outcomes, channel.max_attempts) == ([], 1)
+
+
+def test_a_paused_channel_can_change_its_retry_policy(manager_client, campaign):
+    channel = ChannelFactory(campaign=campaign, kind=Channel.Kind.AI_VOICE, voice_script="Hi")
+    channel.start()
+    channel.pause()
+    data = {**VOICE, **WINDOW, **RETRIES, "kind": "ai_voice", "max_attempts": 2}
+    assert manager_client.post(edit_url(channel), data).status_code == 302
+    channel.refresh_from_db()
+    assert (channel.retry_outcomes, channel.max_attempts) == (["no_answer", "busy"], 2)

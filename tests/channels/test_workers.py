@@ -6,12 +6,15 @@ ones run on the PostgreSQL leg of `make test`; the lifecycle test runs on SQLite
 
 import random
 import time
+from datetime import timedelta
 
 import pytest
-from django.db.models import Count
+from django.db.models import Count, F, Sum
+from django.utils import timezone
 
 from campaigns.models import Contact
-from channels.models import Channel, Delivery, InvalidTransition
+from channels import retries
+from channels.models import Attempt, Channel, Delivery, InvalidTransition
 from tests.channels.test_dispatch import counters, ledger_counters
 from tests.channels.workers import Workers
 from tests.factories import CampaignFactory, ChannelFactory, ContactListFactory
@@ -199,3 +202,92 @@ def test_it_never_exceeds_max_per_second_across_workers(workers):
     assert busiest <= 20
     # And it is not idle either: 120 claims at 20 a second take about six seconds.
     assert (times[-1] - times[0]).total_seconds() >= 5
+
+
+def call_instants(channel: Channel) -> list:
+    """When each call of a channel was claimed: first calls, then retries (earlier ones are
+    Attempt rows; the latest is on its delivery)."""
+    deliveries = Delivery.objects.filter(channel=channel).exclude(state=Delivery.State.SKIPPED)
+    return sorted(
+        [
+            *deliveries.values_list("created_at", flat=True),
+            *deliveries.exclude(retried_at=None).values_list("retried_at", flat=True),
+            *Attempt.objects.filter(delivery__channel=channel, number__gt=1).values_list(
+                "started_at", flat=True
+            ),
+        ]
+    )
+
+
+def calls_placed(channel: Channel) -> int:
+    return Delivery.objects.filter(channel=channel).aggregate(n=Sum("attempts"))["n"] or 0
+
+
+@pytest.mark.postgres
+def test_retries_keep_g1_to_g7_with_workers_a_pause_and_a_crash(workers):
+    policy = {"retry_outcomes": list(retries.RETRYABLE), "retry_after_minutes": 2}
+    channel = channel_on(
+        400,
+        kind=Channel.Kind.AI_VOICE,
+        max_concurrent=20,
+        max_per_second=60,
+        max_attempts=3,
+        **policy,
+    )
+    workers.start(2)
+    channel.start()
+
+    def age_waiting() -> None:
+        # The workers' clock cannot be moved: the end of calls waiting for a retry is moved
+        # back instead, by the two minutes' delay, so their retries come due now. Only calls
+        # that ended two real seconds ago: a retry is never claimed within a second of the
+        # call before it (as with the real delay), which the pacing check below relies on.
+        ended = retries.waiting(channel).filter(
+            finished_at__lt=timezone.now() - timedelta(seconds=2)
+        )
+        ended.update(finished_at=F("finished_at") - timedelta(minutes=2))
+
+    def retried() -> bool:
+        age_waiting()
+        return Channel.objects.values_list("retries", flat=True).get(pk=channel.pk) > 50
+
+    wait_for(retried, timeout=60, workers=workers, every=0.5)
+    # G2: once Pause has returned, no retry (nor first call) is placed.
+    channel.pause()
+    placed = calls_placed(channel)
+    for _ in range(5):
+        age_waiting()
+        time.sleep(0.5)
+    assert calls_placed(channel) == placed
+    channel.resume()
+    # G4: a worker killed while retries are placed; the others go on.
+    workers.kill(workers.alive()[0])
+    workers.start(1)
+
+    def finished() -> bool:
+        age_waiting()
+        return status_of(channel) == Channel.Status.COMPLETED
+
+    wait_for(finished, timeout=120, workers=workers, every=0.5)
+    channel.refresh_from_db()
+    # G5 and G3: one delivery per contact, counters equal to the ledger, none waiting.
+    assert_once_each_and_counted(channel, 400)
+    assert not retries.waiting(channel).exists()
+    earlier = Attempt.objects.filter(delivery__channel=channel)
+    assert channel.retries == earlier.count() == calls_placed(channel) - 400 > 50
+    # G1's exception: at most max_attempts calls, numbered in order, each retry placed only
+    # after the call before it had ended with a retry outcome (never two at once).
+    deliveries = Delivery.objects.filter(channel=channel)
+    assert max(deliveries.values_list("attempts", flat=True)) <= 3
+    for delivery in deliveries.filter(attempts__gt=1).prefetch_related("earlier_calls"):
+        calls = list(delivery.earlier_calls.all())
+        assert [c.number for c in calls] == list(range(1, delivery.attempts))
+        assert all(c.outcome in retries.RETRYABLE and c.ended_at for c in calls)
+    # G7: retries count in the pacing: no second holds more than 60 calls.
+    instants = call_instants(channel)
+    assert len(instants) == calls_placed(channel)
+    busiest = max(
+        sum(1 for t in instants[i : i + 61] if (t - start).total_seconds() < 1)
+        for i, start in enumerate(instants)
+    )
+    assert busiest <= 60
