@@ -166,7 +166,7 @@ def test_it_calls_no_simulated_webhook_back(manager_client, channel, settings):
 def test_it_shows_the_form_to_managers(manager_client, channel):
     for url in (edit_url(channel), add_url(channel.campaign)):
         html = manager_client.get(url).content.decode()
-        assert "<legend>Test send</legend>" in html
+        assert '<h3 class="tools-heading">Test send</h3>' in html
         assert "Ann Lee" in html
 
 
