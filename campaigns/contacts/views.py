@@ -253,11 +253,13 @@ def list_import(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def import_new(request: HttpRequest) -> HttpResponse:
-    """GET: the form; POST: create the list and queue the import of the upload into it."""
-    _require(request, "view_contactlist")
+    """GET: the form; POST: create the list and queue the import of the upload into it.
+
+    A viewer is not shown the form either: nobody sees a form they cannot submit (SPEC 6).
+    """
+    _require(request, "add_contactlist", "add_contact", "add_membership")
     form = NewListImportForm()
     if request.method == "POST":
-        _require(request, "add_contactlist", "add_contact", "add_membership")
         form = NewListImportForm(request.POST, request.FILES)
         if form.is_valid():
             with transaction.atomic():
@@ -320,9 +322,6 @@ def _contact_page(
         delivery.sent_content = sent_content(delivery.channel, contact)
         delivery.call = call_details(delivery.details)
     opt_out_form = OptOutForm(instance=contact)
-    if not request.user.has_perm("campaigns.change_contact"):
-        for field in opt_out_form.fields.values():
-            field.disabled = True
     context = {
         "contact": contact,
         "page": page,
