@@ -297,3 +297,19 @@ def test_it_shows_every_day_checked_for_a_new_channel_and_the_channels_own_days_
     assert str(ChannelForm()["window_days"]).count("checked") == 7
     channel = ChannelFactory(window_days=[0, 2])
     assert ChannelForm(instance=channel)["window_days"].value() == [0, 2]
+
+
+def test_it_caps_an_email_subject_with_a_clear_message(manager_client, campaign):
+    data = {"kind": "email", "name": "Mail", "max_per_second": 5, "email_body": "Hi"}
+    response = manager_client.post(add_url(campaign), {**data, "email_subject": "x" * 201})
+    assert "The subject can be at most 200 characters; this one has 201." in (
+        response.content.decode()
+    )
+    assert not campaign.channels.exists()
+
+
+def test_it_saves_a_text_s_line_breaks_as_a_phone_counts_them(manager_client, campaign):
+    data = {"kind": "sms", "name": "Texts", "max_per_second": 5, "max_concurrent": 1}
+    response = manager_client.post(add_url(campaign), {**data, "sms_template": "Hi\r\nthere"})
+    assert response.status_code == 302
+    assert campaign.channels.get().sms_template == "Hi\nthere"
