@@ -82,13 +82,8 @@ class ContactPickerForm(forms.Form):
         else:
             found = self.contacts.order_by("memberships__id")
         contact = found.first()
-        if contact is None:
-            self.add_error(
-                "lookup" if lookup or pk else None,
-                "No contact of the campaign's list matches."
-                if lookup or pk
-                else "The campaign's list has no contact to render the content for.",
-            )
+        if contact is None and (lookup or pk):
+            self.add_error("lookup", "No contact of the campaign's list matches.")
         return contact
 
 
@@ -185,27 +180,28 @@ def attribute_counts(list_id: int, cutoff: int | None) -> list[tuple[str, int]]:
 def placeholder_notes(texts: list[str], known: ListPlaceholders) -> tuple[list[str], list[str]]:
     """(warnings, notes) about the placeholders of `texts` against what the list has:
     a placeholder no contact has is a warning; one some contacts lack, without a default,
-    a note."""
-    warnings, notes = [], []
+    a note. An empty list has nothing to check against (the preview says it is empty)."""
+    warnings: list[str] = []
+    notes: list[str] = []
     if not known.read:
-        return ["The list has no contacts yet: the placeholders cannot be checked."], []
+        return warnings, notes
     names = [f.name for f in known.fields]
     nobody = (
         f"None of the first {known.read:,} contacts" if known.sampled else "No contact of the list"
     )
-    seen = set()
+    fallbacks: dict[str, list[str | None]] = {}
     for placeholder in (p for text in texts for p in parse(text)):
-        if placeholder in seen:
-            continue
-        seen.add(placeholder)
-        name, fallback = placeholder
+        fallbacks.setdefault(placeholder.name, []).append(placeholder.fallback)
+    for name, defaults in fallbacks.items():
         having = known.having(name)
+        # Written once without a default, some messages get nothing where it stands.
+        default = None if None in defaults else defaults[0]
         if not having:
-            gets = f"gets “{fallback}”" if fallback else "is left empty"
+            gets = f"gets “{default}”" if default else "is left empty"
             guess = difflib.get_close_matches(name, names, n=1)
             hint = f" Did you mean {{{guess[0]}}}?" if guess else ""
             warnings.append(f"{nobody} has {{{name}}}: it {gets} for everyone.{hint}")
-        elif having < known.read and fallback is None:
+        elif having < known.read and default is None:
             lacking = known.read - having
             notes.append(
                 f"{lacking:,} of {known.read:,} contacts have no {{{name}}}; it is left empty "

@@ -52,6 +52,8 @@ class SendTestForm(ContactPickerForm):
 
     def clean(self) -> dict:
         data = super().clean()
+        if data["contact"] is None and not self.has_error("lookup"):
+            self.add_error(None, "The campaign's list has no contact to render the content for.")
         if self.kind and data.get("to"):
             try:
                 data["to"] = address_for(self.kind, data["to"].strip())

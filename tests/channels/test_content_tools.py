@@ -275,3 +275,14 @@ def test_a_large_list_is_read_through_its_first_contacts(channel, monkeypatch):
     assert known.having("city") == 2  # Ann and Bob, the first two
     warnings, _ = content_tools.placeholder_notes(["{zip}"], known)
     assert warnings == ["None of the first 2 contacts has {zip}: it is left empty for everyone."]
+
+
+def test_an_empty_list_has_nothing_to_preview_or_check(manager_client):
+    channel = ChannelFactory(kind=Channel.Kind.SMS, sms_template="Hi {frist_name}")
+    response = manager_client.post(preview_url(channel), form_data(channel), headers=HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "list has no contacts yet: nothing to preview." in html
+    assert "frist_name" not in html
+    page = manager_client.get(edit_url(channel)).content.decode()
+    assert "Placeholders the list" not in page
