@@ -286,3 +286,9 @@ def test_an_empty_list_has_nothing_to_preview_or_check(manager_client):
     assert "frist_name" not in html
     page = manager_client.get(edit_url(channel)).content.decode()
     assert "Placeholders the list" not in page
+
+
+def test_a_page_shows_a_content_error_once_by_its_field(manager_client, channel):
+    data = form_data(channel, sms_template="Hi {first name}")
+    html = manager_client.post(preview_url(channel), data).content.decode()
+    assert html.count("Unknown placeholder {first name}") == 1
