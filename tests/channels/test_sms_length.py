@@ -2,8 +2,10 @@
 (static/js/sms-length.js) is checked against the same cases in tests/browser."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from channels.sms_length import sms_length
+from channels.sms_length import LIMITS, sms_length
 
 # (text, characters, segments, encoding): the cases static/js/sms-length.js must agree on.
 CASES = [
@@ -48,3 +50,15 @@ def test_it_names_the_characters_that_force_ucs2():
         "’ “ ” 😀 are not in the GSM-7 set: the whole message is sent as UCS-2"
     )
     assert "70 characters per segment instead of 160" in warning
+
+
+@given(st.text(alphabet=st.sampled_from("ab €^{}’é😀\n"), max_size=800))
+def test_the_segments_hold_the_characters(text):
+    length = sms_length(text)
+    single, per_segment = LIMITS[length.encoding]
+    assert (length.characters <= single) == (length.segments <= 1)
+    if length.segments > 1:
+        # Enough segments, and never more than one spare (a character kept whole).
+        assert length.characters <= length.segments * per_segment
+        assert (length.segments - 1) * per_segment < length.characters + length.segments
+    assert (length.encoding == "UCS-2") == bool(set(text) & set("’😀"))
