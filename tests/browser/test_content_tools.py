@@ -126,7 +126,7 @@ def test_the_form_caps_a_text_and_says_how_long_it_is(
 
 
 def test_the_stop_dialog_shows_the_results_to_review(
-    page, live_server, sign_in, manager, console_errors
+    page, live_server, sign_in, manager, console_errors, screenshot
 ):
     channel = ChannelFactory(kind=Channel.Kind.SMS, name="Texts")
     put_channel_in(channel, Channel.Status.RUNNING, audience_size=10)
@@ -135,6 +135,7 @@ def test_the_stop_dialog_shows_the_results_to_review(
         [("done", "delivered", True), ("done", "delivered"), ("done", "undelivered")],
     )
     Channel.objects.filter(pk=channel.pk).update(audience_size=10)
+    channel.campaign.refresh_status()
     sign_in(manager)
     page.goto(f"{live_server.url}{channel.campaign.get_absolute_url()}")
     page.get_by_role("button", name="Stop").click()
@@ -145,6 +146,7 @@ def test_the_stop_dialog_shows_the_results_to_review(
     expect(dialog.locator('tr[data-outcome="delivered"]')).to_have_text("Delivered266.7%")
     expect(dialog.get_by_role("link", name="All of its results in Analytics")).to_be_visible()
     assert_accessible(page)
+    screenshot("stop-review-dialog")
 
     # Cancel changes nothing; confirming stops.
     dialog.get_by_role("button", name="Cancel").click()
@@ -156,7 +158,6 @@ def test_the_stop_dialog_shows_the_results_to_review(
     expect(page.locator(f"#channel-{channel.pk} [data-status]")).to_have_text("Stopped")
 
     # Another confirmation in the same dialog (Archive) shows no stale review.
-    channel.campaign.refresh_from_db()
     page.get_by_text("Settings").click()
     page.get_by_role("button", name="Archive").click()
     expect(dialog).to_be_visible()
