@@ -126,8 +126,11 @@ def read_list_placeholders(contact_list: ContactList) -> ListPlaceholders:
     """Two aggregate queries: the contact fields, then the attribute keys (json_each on
     SQLite, jsonb_each_text on PostgreSQL), over at most the list's first SAMPLE contacts."""
     memberships = Membership.objects.filter(contact_list=contact_list)
-    cutoff = memberships.order_by("id").values_list("id", flat=True)[SAMPLE - 1 : SAMPLE].first()
-    if cutoff is not None:
+    cutoff = None
+    if contact_list.size > SAMPLE:
+        # The SAMPLE-th membership, through membership_list_id_idx.
+        ids = memberships.order_by("id").values_list("id", flat=True)
+        cutoff = ids[SAMPLE - 1 : SAMPLE].first()
         memberships = memberships.filter(id__lte=cutoff)
     contacts = Contact.objects.filter(memberships__in=memberships)
     having = {
