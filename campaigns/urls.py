@@ -19,6 +19,7 @@ urlpatterns = [
     # A channel is created inside its campaign; every other channel URL is under /channels/.
     path("<int:pk>/channels/new/", channel_views.create, name="add_channel"),
     path("<int:pk>/channels/new/test-send/", channel_views.test_send_new, name="test_send"),
+    path("<int:pk>/channels/new/preview/", channel_views.preview_new, name="preview"),
     # The Analytics section.
     path("<int:campaign_id>/analytics/", analytics_views.analytics_page, name="analytics"),
     path(

@@ -2,6 +2,7 @@ from django import forms
 
 from .models import Channel
 from .retries import MAX_ATTEMPTS, MIN_DELAY_MINUTES, RETRYABLE
+from .sms_length import SmsLength, as_sent, sms_length
 from .windows import DAY_NAMES
 
 # Voice only; other kinds keep what they have (SPEC 4b).
@@ -19,7 +20,20 @@ CONTENT_FIELDS = {
     Channel.Kind.SMS: ["sms_template", "sms_sender"],
     Channel.Kind.EMAIL: ["email_subject", "email_body", "email_from"],
 }
-PLACEHOLDER_HELP = "Placeholders such as {first_name}, {name} or {city} are filled per contact."
+# The text fields a preview renders from what is typed.
+TYPED_CONTENT = (
+    "voice_script",
+    "caller_id",
+    "sms_template",
+    "sms_sender",
+    "email_subject",
+    "email_body",
+    "email_from",
+)
+PLACEHOLDER_HELP = (
+    "Placeholders such as {first_name}, {name} or {city} are filled per contact; "
+    "{first_name|there} gives a default to contacts without one."
+)
 
 
 WINDOW_HELP = (
@@ -67,20 +81,38 @@ class ChannelForm(forms.ModelForm):
             "window_end",
             *RETRY_FIELDS,
         ]
+        # data-preview: the content tools' preview follows these fields as one types
+        # (templates/channels/_content_tools.html); data-sms-counter names the counter that
+        # static/js/sms-length.js keeps up to date.
         widgets = {
-            "voice_script": forms.Textarea(attrs={"rows": 4}),
-            "sms_template": forms.Textarea(attrs={"rows": 3}),
-            "email_body": forms.Textarea(attrs={"rows": 6}),
+            "kind": forms.Select(attrs={"data-preview": ""}),
+            "voice_script": forms.Textarea(attrs={"rows": 4, "data-preview": ""}),
+            "sms_template": forms.Textarea(
+                attrs={"rows": 3, "data-preview": "", "data-sms-counter": "sms-length"}
+            ),
+            "email_subject": forms.TextInput(attrs={"data-preview": ""}),
+            "email_body": forms.Textarea(attrs={"rows": 6, "data-preview": ""}),
             "window_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "window_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
         help_texts = {
-            "voice_script": PLACEHOLDER_HELP,
-            "sms_template": PLACEHOLDER_HELP,
-            "email_body": PLACEHOLDER_HELP,
+            "voice_script": f"{PLACEHOLDER_HELP} At most "
+            f"{Channel.CONTENT_MAX_LENGTHS['voice_script']:,} characters.",
+            "sms_template": f"{PLACEHOLDER_HELP} At most {Channel.SMS_MAX_LENGTH:,} "
+            "characters (Twilio's limit).",
+            "email_subject": f"At most {Channel._meta.get_field('email_subject').max_length} "
+            "characters; placeholders work here too.",
+            "email_body": f"{PLACEHOLDER_HELP} At most "
+            f"{Channel.CONTENT_MAX_LENGTHS['email_body']:,} characters.",
             "window_end": WINDOW_HELP,
             "retry_after_minutes": f"At least {MIN_DELAY_MINUTES}, from the end of the call.",
             "max_attempts": f"1 to {MAX_ATTEMPTS}, the first call included; 1 means no retry.",
+        }
+        error_messages = {
+            "email_subject": {
+                "max_length": "The subject can be at most %(limit_value)d characters; "
+                "this one has %(show_value)d."
+            },
         }
 
     def __init__(self, *args, **kwargs) -> None:
@@ -121,6 +153,9 @@ class ChannelForm(forms.ModelForm):
         value = self.cleaned_data.get(name)
         return value if value is not None else getattr(self.instance, name)
 
+    def clean_sms_template(self) -> str:
+        return as_sent(self.cleaned_data["sms_template"])
+
     def clean_max_concurrent(self) -> int:
         return self._kept("max_concurrent")
 
@@ -140,6 +175,34 @@ class ChannelForm(forms.ModelForm):
             self.instance.window_start, self.instance.window_end = start, end
             self.instance.window_days = cleaned.get("window_days") or self.instance.window_days
         return cleaned
+
+    def content_as_typed(self) -> Channel:
+        """An unsaved channel with the content as it stands in the form, valid or not: what
+        the preview renders (a placeholder mistyped shows as it would be sent)."""
+        instance = self.instance
+        kind = instance.kind or Channel.Kind.AI_VOICE
+        if self.is_bound and not self.fields["kind"].disabled:
+            kind = self.data.get("kind") if self.data.get("kind") in Channel.Kind else kind
+        channel = Channel(kind=kind, campaign_id=instance.campaign_id)
+        for name in TYPED_CONTENT:
+            value = self.data.get(name, "") if self.is_bound else getattr(instance, name)
+            setattr(channel, name, as_sent(value) if name == "sms_template" else value)
+        return channel
+
+    def sms_length(self) -> SmsLength:
+        """The SMS template's length as it stands in the form (the counter's first value)."""
+        return sms_length(self.content_as_typed().sms_template)
+
+    def content_errors(self) -> list[str]:
+        """The errors of the content the chosen kind sends, “label: message”."""
+        if not self.is_bound or self.is_valid():
+            return []
+        kind = self.content_as_typed().kind
+        return [
+            f"{self.fields[name].label}: {' '.join(self.errors[name])}"
+            for name in CONTENT_FIELDS[kind]
+            if name in self.errors
+        ]
 
     def kind_sections(self) -> list[tuple[str, str, list[forms.BoundField]]]:
         """(kind value, kind label, its bound fields) for the template's fieldsets."""

@@ -196,7 +196,8 @@ class Channel(models.Model):
 
     #: Twilio refuses a message body longer than this.
     SMS_MAX_LENGTH = 1600
-    #: Generous but bounded: every send renders its own copy, and a batch holds a thousand.
+    #: Each kind's content is capped (the subject by its column). Generous but bounded:
+    #: every send renders its own copy, and a batch holds a thousand.
     CONTENT_MAX_LENGTHS = {"voice_script": 20_000, "email_body": 100_000}
 
     def clean(self) -> None:
@@ -206,9 +207,11 @@ class Channel(models.Model):
             if not getattr(self, field).strip()
         }
         if self.kind == self.Kind.SMS and len(self.sms_template) > self.SMS_MAX_LENGTH:
+            from .sms_length import sms_length
+
             errors["sms_template"] = (
-                f"A text can be at most {self.SMS_MAX_LENGTH:,} characters (Twilio's limit, "
-                f"10 segments); this template has {len(self.sms_template):,}."
+                f"A text can be at most {self.SMS_MAX_LENGTH:,} characters (Twilio's limit); "
+                f"this template has {sms_length(self.sms_template)}."
             )
         for field, limit in self.CONTENT_MAX_LENGTHS.items():
             if len(getattr(self, field)) > limit:

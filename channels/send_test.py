@@ -12,18 +12,15 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import Q
 
 from campaigns.models import Contact, ContactList, normalize_phone
 
 from .content import content_for_contact
+from .content_tools import ContactPickerForm
 from .models import Channel, Delivery
 from .providers import Accepted, Outgoing, provider_for
 
 log = logging.getLogger("herald.test_send")
-
-#: How many of the list's contacts the form offers to pick from; any other by id or email.
-CHOICES = 50
 
 
 @dataclass(frozen=True)
@@ -40,13 +37,9 @@ def address_for(kind: str, raw: str) -> str:
     return normalize_phone(raw)
 
 
-class SendTestForm(forms.Form):
-    contact = forms.TypedChoiceField(
-        label="Render for", required=False, coerce=int, empty_value=None
-    )
-    lookup = forms.CharField(
-        label="…or the contact with id or email", required=False, max_length=254
-    )
+class SendTestForm(ContactPickerForm):
+    """The picker of the content tools, and the address to send the test to."""
+
     to = forms.CharField(
         label="Send to",
         max_length=254,
@@ -54,19 +47,13 @@ class SendTestForm(forms.Form):
     )
 
     def __init__(self, *args, contact_list: ContactList, kind: str | None = None, **kwargs):
-        kwargs.setdefault("prefix", "test")
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, contact_list=contact_list, **kwargs)
         self.kind = kind
-        self.contacts = Contact.objects.filter(memberships__contact_list=contact_list)
-        first = self.contacts.order_by("memberships__id")[:CHOICES]
-        self.fields["contact"].choices = [("", "The list's first contact")] + [
-            (contact.pk, str(contact)) for contact in first
-        ]
 
     def clean(self) -> dict:
         data = super().clean()
-        data["contact"] = self.find_contact(data.get("lookup", ""), data.get("contact"))
+        if data["contact"] is None and not self.has_error("lookup"):
+            self.add_error(None, "The campaign's list has no contact to render the content for.")
         if self.kind and data.get("to"):
             try:
                 data["to"] = address_for(self.kind, data["to"].strip())
@@ -74,27 +61,6 @@ class SendTestForm(forms.Form):
                 message = exc.messages[0] if exc.code == "invalid_phone" else None
                 self.add_error("to", message or f"“{data['to']}” is not an email address.")
         return data
-
-    def find_contact(self, lookup: str, pk: int | None) -> Contact | None:
-        lookup = lookup.strip()
-        if lookup:
-            match = Q(email__iexact=lookup)
-            if lookup.isdigit():
-                match |= Q(pk=int(lookup))
-            found = self.contacts.filter(match)
-        elif pk:
-            found = self.contacts.filter(pk=pk)
-        else:
-            found = self.contacts.order_by("memberships__id")
-        contact = found.first()
-        if contact is None:
-            self.add_error(
-                "lookup" if lookup or pk else None,
-                "No contact of the campaign's list matches."
-                if lookup or pk
-                else "The campaign's list has no contact to render the content for.",
-            )
-        return contact
 
 
 def send_test(*, channel: Channel, contact: Contact, to: str, by) -> SendTestResult:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/stop/", views.stop, name="stop"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/test-send/", views.test_send, name="test_send"),
+    path("<int:pk>/preview/", views.preview, name="preview"),
     path("<int:pk>/remove/", views.remove, name="remove"),
     # A channel's results: CSV, conversions, remarketing.
     path("<int:channel_id>/results.csv", results_views.export_channel, name="export_results"),

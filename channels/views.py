@@ -6,7 +6,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.command_center import get_campaign_for_user, render_live
 
-from . import editing
+from . import content_tools, editing
+from .content_tools import ContactPickerForm
 from .forms import ChannelForm
 from .models import AlreadyDone, Channel, InvalidTransition
 from .send_test import SendTestForm, SendTestResult, form_errors, send_test
@@ -80,14 +81,30 @@ def create(request: HttpRequest, pk: int) -> HttpResponse:
             # The model refuses again under the lock: the campaign may be archived by now.
             channel = campaign.add_channel(form.instance, by=request.user)
             messages.success(request, f"Channel “{channel.name}” added; it is ready to start.")
+            warn_of_placeholders(request, channel)
             return redirect(campaign)
     except InvalidTransition as exc:
         return refuse(request, "channels/form.html", context, str(exc))
-    return render(request, "channels/form.html", context)
+    return form_page(request, context)
 
 
 def refuse(request: HttpRequest, template: str, context: dict, message: str) -> HttpResponse:
     return render(request, template, {**context, "refusal": message}, status=409)
+
+
+def form_page(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
+    """The channel form with its content tools, for the contact its test form picked."""
+    tools = content_tools.tools_context(form=context["form"], picker=context["test_form"])
+    return render(request, "channels/form.html", {**context, **tools}, status=status)
+
+
+def warn_of_placeholders(request: HttpRequest, channel: Channel) -> None:
+    """Saved content with a placeholder no contact has says so (it is not refused: the
+    list may yet be given that field)."""
+    known = content_tools.list_placeholders(channel.campaign.contact_list)
+    texts = [getattr(channel, name) for name in Channel.REQUIRED_CONTENT[channel.kind]]
+    for warning in content_tools.placeholder_notes(texts, known)[0]:
+        messages.warning(request, warning)
 
 
 @require_http_methods(["GET", "POST"])
@@ -110,8 +127,9 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         except InvalidTransition as exc:
             return refuse(request, "channels/form.html", context, str(exc))
         messages.success(request, f"Channel “{channel.name}” saved.")
+        warn_of_placeholders(request, channel)
         return redirect(channel.campaign)
-    return render(request, "channels/form.html", context)
+    return form_page(request, context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -131,8 +149,8 @@ def remove(request: HttpRequest, pk: int) -> HttpResponse:
 # -- test send (SPEC 4a): the form's content, as it stands, to an address typed -------------
 
 
-def test_form_for(campaign, data=None, *, kind: str | None = None) -> SendTestForm:
-    return SendTestForm(data, contact_list=campaign.contact_list, kind=kind)
+def test_form_for(campaign, data=None, *, kind: str | None = None, **kwargs) -> SendTestForm:
+    return SendTestForm(data, contact_list=campaign.contact_list, kind=kind, **kwargs)
 
 
 def run_test_send(request: HttpRequest, form: ChannelForm, context: dict) -> HttpResponse:
@@ -151,9 +169,10 @@ def run_test_send(request: HttpRequest, form: ChannelForm, context: dict) -> Htt
         status = 400
     context = {**context, "form": form, "test_form": test_form, "test_result": result}
     # htmx swaps the result line in; without JavaScript the whole form comes back with it.
-    partial = "channels/_test_send.html#test-send-result"
-    template = partial if request.htmx else "channels/form.html"
-    return render(request, template, context, status=status)
+    if request.htmx:
+        partial = "channels/_content_tools.html#test-send-result"
+        return render(request, partial, context, status=status)
+    return form_page(request, context, status=status)
 
 
 @require_POST
@@ -168,3 +187,52 @@ def test_send_new(request: HttpRequest, pk: int) -> HttpResponse:
     """A test send from the form that adds a channel (nothing is added)."""
     campaign = get_campaign_for_user(request, pk, perm="channels.add_channel")
     return run_test_send(request, ChannelForm(request.POST), {"campaign": campaign})
+
+
+# -- preview (SPEC 5): the form's content, as it stands, for a contact of the list ---------
+
+
+def run_preview(request: HttpRequest, form: ChannelForm, context: dict) -> HttpResponse:
+    """Render the content tools for the contact picked; a pick that matches nobody is a 400.
+
+    A POST, though it changes nothing: the content travels with it, and an email body may
+    be 100,000 characters, more than a URL carries.
+    """
+    picker = ContactPickerForm(request.POST, contact_list=context["campaign"].contact_list)
+    status = 200 if picker.is_valid() else 400
+    tools = content_tools.tools_context(form=form, picker=picker)
+    if request.htmx:
+        context = {**context, **tools, "picker_errors": picker.errors}
+        return render(request, "channels/_content_tools.html#preview", context, status=status)
+    # Without JavaScript the whole form comes back, the picker as it was chosen.
+    picked = {name: picker.data.get(picker.add_prefix(name)) for name in ("contact", "lookup")}
+    test_form = test_form_for(context["campaign"], initial=picked)
+    context = {**context, "form": form, "test_form": test_form, "picker_errors": picker.errors}
+    return render(request, "channels/form.html", {**context, **tools}, status=status)
+
+
+@require_POST
+def preview(request: HttpRequest, pk: int) -> HttpResponse:
+    channel = get_channel_for_user(request, pk, perm="channels.change_channel")
+    context = {"campaign": channel.campaign, "channel": channel}
+    if refusal := channel.edit_refusal():
+        return refuse_preview(request, context, refusal)
+    return run_preview(request, ChannelForm(request.POST, instance=channel), context)
+
+
+@require_POST
+def preview_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """The preview on the form that adds a channel (nothing is added)."""
+    campaign = get_campaign_for_user(request, pk, perm="channels.add_channel")
+    try:
+        campaign.refuse_if_archived()
+    except InvalidTransition as exc:
+        return refuse_preview(request, {"campaign": campaign}, str(exc))
+    return run_preview(request, ChannelForm(request.POST), {"campaign": campaign})
+
+
+def refuse_preview(request: HttpRequest, context: dict, message: str) -> HttpResponse:
+    if request.htmx:
+        context = {**context, "refusal": message}
+        return render(request, "channels/_content_tools.html#preview", context, status=409)
+    return refuse(request, "channels/form.html", context, message)

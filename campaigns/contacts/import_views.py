@@ -62,11 +62,13 @@ def list_import(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def import_new(request: HttpRequest) -> HttpResponse:
-    """GET: the form; POST: create the list and queue the import of the upload into it."""
-    _require(request, "view_contactlist")
+    """GET: the form; POST: create the list and queue the import of the upload into it.
+
+    A viewer is not shown the form either: nobody sees a form they cannot submit (SPEC 6).
+    """
+    _require(request, "add_contactlist", *IMPORT_PERMISSIONS)
     form = NewListImportForm()
     if request.method == "POST":
-        _require(request, "add_contactlist", *IMPORT_PERMISSIONS)
         form = NewListImportForm(request.POST, request.FILES)
         if form.is_valid():
             with transaction.atomic():

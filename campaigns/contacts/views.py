@@ -238,9 +238,6 @@ def _contact_page(
         delivery.sent_content = sent_content(delivery.channel, contact)
         delivery.call = call_details(delivery.details)
     opt_out_form = OptOutForm(instance=contact)
-    if not request.user.has_perm("campaigns.change_contact"):
-        for field in opt_out_form.fields.values():
-            field.disabled = True
     context = {
         "contact": contact,
         "page": page,

@@ -15,6 +15,14 @@ def outcome_rows(channel: Channel) -> list[tuple[str, int]]:
 
 
 @register.filter
+def channel_figures(channel: Channel):
+    """The channel's figures as Analytics shows them (from its counters, no query)."""
+    from campaigns.analytics import channel_figures
+
+    return channel_figures(channel=channel)
+
+
+@register.filter
 def time_left(seconds: int | None) -> str:
     """“about 4 min left”, rounded the way a person would say it."""
     if seconds is None:

@@ -16,6 +16,12 @@
     // "Cancel" would be ambiguous when the action itself cancels something.
     dialog.querySelector("#confirm-dialog-dismiss").textContent =
       source.dataset.confirmDismiss || "Cancel";
+    // What to review before confirming (a channel's results before Stop): a <template> of
+    // the page, named by data-confirm-review, copied in as it stands when the dialog opens.
+    const review = dialog.querySelector("#confirm-dialog-review");
+    const reviewed = source.dataset.confirmReview &&
+      document.getElementById(source.dataset.confirmReview);
+    review.replaceChildren(...(reviewed ? [reviewed.content.cloneNode(true)] : []));
     dialog.returnValue = "";
     dialog.addEventListener("close", function onClose() {
       if (dialog.returnValue === "confirm") onConfirm();

@@ -344,3 +344,19 @@ def test_a_paused_channel_can_change_its_retry_policy(manager_client, campaign):
     assert manager_client.post(edit_url(channel), data).status_code == 302
     channel.refresh_from_db()
     assert (channel.retry_outcomes, channel.max_attempts) == (["no_answer", "busy"], 2)
+
+
+def test_it_caps_an_email_subject_with_a_clear_message(manager_client, campaign):
+    data = {"kind": "email", "name": "Mail", "max_per_second": 5, "email_body": "Hi"}
+    response = manager_client.post(add_url(campaign), {**data, "email_subject": "x" * 201})
+    assert "The subject can be at most 200 characters; this one has 201." in (
+        response.content.decode()
+    )
+    assert not campaign.channels.exists()
+
+
+def test_it_saves_a_text_s_line_breaks_as_a_phone_counts_them(manager_client, campaign):
+    data = {"kind": "sms", "name": "Texts", "max_per_second": 5, "max_concurrent": 1}
+    response = manager_client.post(add_url(campaign), {**data, "sms_template": "Hi\r\nthere"})
+    assert response.status_code == 302
+    assert campaign.channels.get().sms_template == "Hi\nthere"

@@ -96,3 +96,47 @@ def test_it_requires_sign_in(client, channel):
 def test_it_answers_404_for_an_unknown_channel(manager_client):
     assert manager_client.post(reverse("channels:stop", args=[999999])).status_code == 404
     assert manager_client.get(reverse("channels:stop", args=[999999])).status_code == 404
+
+
+def review_ledger(channel):
+    """A running SMS channel of 10 contacts: 4 processed (2 delivered, 1 converted), 6 left."""
+    from tests.factories import build_ledger
+
+    build_ledger(
+        channel,
+        [
+            ("done", "delivered", True),
+            ("done", "delivered"),
+            ("done", "undelivered"),
+            ("failed", "failed"),
+        ],
+    )
+    Channel.objects.filter(pk=channel.pk).update(audience_size=10)
+    channel.refresh_from_db()
+
+
+def assert_review(html: str) -> None:
+    assert "<strong>4</strong> of 10 processed (40%) · 6 not reached yet" in html
+    # Converted / contacted (every outcome but failed), the rule of Channel.conversion_rate.
+    assert "Conversion rate <strong>33.3%</strong> (1 converted of 3 contacted)" in html
+    assert (
+        '<tr data-outcome="delivered"><th scope="row">Delivered</th><td class="num">2</td>'
+        '<td class="num">50.0%</td></tr>'
+    ) in html
+    assert '<tr data-outcome="failed"><th scope="row">Failed</th><td class="num">1</td>' in html
+
+
+def test_the_confirmation_shows_the_results_so_far(manager_client, channel):
+    review_ledger(channel)
+    html = manager_client.get(url(channel)).content.decode()
+    assert_review(html)
+    analytics = reverse("campaigns:analytics", args=[channel.campaign_id])
+    assert f'<a href="{analytics}#channel-{channel.pk}">' in html
+
+
+def test_the_command_center_s_stop_dialog_gets_the_same_review(manager_client, channel):
+    review_ledger(channel)
+    html = manager_client.get(channel.campaign.get_absolute_url()).content.decode()
+    assert f'data-confirm-review="channel-{channel.pk}-stop-review"' in html
+    template = html.split(f'<template id="channel-{channel.pk}-stop-review">')[1]
+    assert_review(template.split("</template>")[0])

@@ -166,7 +166,7 @@ def test_it_calls_no_simulated_webhook_back(manager_client, channel, settings):
 def test_it_shows_the_form_to_managers(manager_client, channel):
     for url in (edit_url(channel), add_url(channel.campaign)):
         html = manager_client.get(url).content.decode()
-        assert "<legend>Test send</legend>" in html
+        assert '<h3 class="tools-heading">Test send</h3>' in html
         assert "Ann Lee" in html
 
 
@@ -215,3 +215,13 @@ def test_it_sends_a_test_email_whose_unsubscribe_link_opts_out_nobody(
     assert not contact.opted_out_email
     assert response.status_code == 200
     assert not ConsentChange.objects.exists()
+
+
+def test_it_sends_nothing_for_an_empty_list(manager_client, recording):
+    channel = ChannelFactory(kind=Channel.Kind.SMS, sms_template="Hi")
+    response = manager_client.post(send_url(channel), form_data(channel), headers=HTMX)
+    assert response.status_code == 400
+    assert "The campaign&#x27;s list has no contact to render the content for." in (
+        response.content.decode()
+    )
+    assert recording == []
