@@ -25,8 +25,9 @@ from django.db import models
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
+from channels.breakdown import status_breakdown
 from channels.figures import outcome_label, percent_done, ratio
-from channels.models import Channel, Delivery, status_breakdown
+from channels.models import Channel, Delivery
 from channels.retries import retries_on
 
 from .models import Campaign

@@ -5,7 +5,8 @@ from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from channels.models import AlreadyDone, Channel, InvalidTransition, status_breakdown
+from channels.breakdown import status_breakdown
+from channels.models import AlreadyDone, Channel, InvalidTransition
 
 # Contacts, lists, memberships and imports are the contacts package's; they stay importable
 # from here, where SPEC section 7 names them.

@@ -251,7 +251,7 @@ def test_it_explains_in_validation_why_an_archived_campaign_takes_no_channel(man
 
 
 def test_it_breaks_the_status_down_with_active_work_first():
-    from channels.models import status_breakdown
+    from channels.breakdown import status_breakdown
 
     statuses = ["ready", "completed", "running", "paused", "running", "stopped"]
     assert status_breakdown(statuses) == (
