@@ -51,7 +51,7 @@ from .answers import (  # noqa: F401 (the engine's entry points, as callers know
     recount,
     update_deliveries,
 )
-from .content import content_for
+from .content import LazyContent
 from .models import AudienceMember, Channel, Delivery
 from .options import option
 from .providers import Accepted, Outgoing, Provider, provider_for  # noqa: F401
@@ -226,7 +226,7 @@ def claim_batch(*, channel_id: int, generation: int, limit: int, lane: int = 0) 
                 contact_id=row["contact_id"],
                 kind=channel.kind,
                 to=row[to],
-                content=content_for(channel, row),
+                content=LazyContent(channel, row),  # rendered when the provider reads it
             )
             for row in sends
         ],
