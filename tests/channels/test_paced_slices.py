@@ -68,3 +68,21 @@ def test_wake_starts_one_lane_for_a_slow_pace(fast_engine, pace, lanes):
     # Only lane 0 ever claimed: a lane the channel does not have is never "lost".
     Channel.objects.filter(pk=channel.pk).update(lane_heartbeats={"0": time.time()})
     assert supervisor.lost_lanes(channel.pk) == [str(lane) for lane in range(1, lanes)]
+
+
+def test_a_claim_over_contacts_that_have_deliveries_neither_sends_nor_counts_them(fast_engine):
+    channel = started_channel(size=6, max_per_second=1000)
+    first = dispatch.claim_batch(
+        channel_id=channel.pk, generation=channel.dispatch_generation, limit=4
+    )
+    # The cursor walks back over the audience (as try_complete does when it finds a gap).
+    Channel.objects.filter(pk=channel.pk).update(claim_cursor=0)
+    again = dispatch.claim_batch(
+        channel_id=channel.pk, generation=channel.dispatch_generation, limit=6
+    )
+    assert len(first.to_send) == 4
+    assert len(again.to_send) == 2
+    assert not {m.contact_id for m in first.to_send} & {m.contact_id for m in again.to_send}
+    assert Delivery.objects.filter(channel=channel).count() == 6
+    channel.refresh_from_db()
+    assert channel.in_flight == 6 and channel.processed == 0
