@@ -4,6 +4,8 @@ window goes on when it has room, and a slow-paced channel runs one lane, not two
 import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
 from channels import dispatch, supervisor
@@ -86,3 +88,23 @@ def test_a_claim_over_contacts_that_have_deliveries_neither_sends_nor_counts_the
     assert Delivery.objects.filter(channel=channel).count() == 6
     channel.refresh_from_db()
     assert channel.in_flight == 6 and channel.processed == 0
+
+
+def ledger_counts(channel: Channel, limit: int) -> int:
+    """How many of a claim's queries count the channel's recent claims in the ledger."""
+    with CaptureQueriesContext(connection) as queries:
+        dispatch.claim_batch(
+            channel_id=channel.pk, generation=channel.dispatch_generation, limit=limit
+        )
+    return sum('COUNT("channels_delivery"."id")' in query["sql"] for query in queries)
+
+
+def test_a_claim_counts_the_last_second_only_when_the_pace_could_bind(fast_engine):
+    unpaced = started_channel(size=10, max_per_second=1000)
+    assert ledger_counts(unpaced, limit=5) == 0
+    assert ledger_counts(unpaced, limit=5) == 0  # 5 so far, 995 to spare: no need to look
+
+    paced = started_channel(size=10, max_per_second=8)
+    assert ledger_counts(paced, limit=5) == 0  # nothing claimed yet
+    assert ledger_counts(paced, limit=5) == 1  # 5 so far: 3 to spare may not be enough
+    assert Delivery.objects.filter(channel=paced).count() == 8  # and the pace held
