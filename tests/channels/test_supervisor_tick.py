@@ -4,6 +4,8 @@ close: with many channels running, a lock per channel per tick kept a worker bus
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from channels import dispatch, supervisor
@@ -13,9 +15,9 @@ from tests.factories import CampaignFactory, ChannelFactory, ContactListFactory
 pytestmark = pytest.mark.django_db
 
 
-def started_channel(size: int = 3) -> Channel:
+def started_channel(size: int = 3, **fields) -> Channel:
     contact_list = ContactListFactory(size=size)
-    channel = ChannelFactory(campaign=CampaignFactory(contact_list=contact_list))
+    channel = ChannelFactory(campaign=CampaignFactory(contact_list=contact_list), **fields)
     channel.start()
     return Channel.objects.get(pk=channel.pk)
 
@@ -81,3 +83,38 @@ def test_it_leaves_claims_whose_lease_runs_on(fast_engine, locked):
     assert set(Delivery.objects.filter(channel=channel).values_list("state", flat=True)) == {
         Delivery.State.SENDING
     }
+
+
+def tick_queries() -> int:
+    with CaptureQueriesContext(connection) as queries:
+        supervisor.supervise(token="tick")
+    return len(queries)
+
+
+def test_a_quiet_tick_runs_as_many_queries_for_six_channels_as_for_two(fast_engine):
+    # One lane each (paced at 10/s), alive: its claim just beat.
+    running = [started_channel(max_per_second=10) for _ in range(2)]
+    for channel in running:
+        claim_all(channel)  # in flight: running, nothing to complete
+    tick_queries()  # the first tick makes the supervisor's lease
+    two = tick_queries()
+    more = [started_channel(max_per_second=10) for _ in range(4)]
+    for channel in more:
+        claim_all(channel)
+    assert tick_queries() == two
+
+
+def test_a_tick_completes_a_finished_channel_and_wakes_one_that_lost_its_lane(fast_engine):
+    done, lost = started_channel(), started_channel()
+    Channel.objects.filter(pk=done.pk).update(processed=done.audience_size)
+    Delivery.objects.bulk_create(
+        Delivery(channel=done, contact_id=contact_id, state=Delivery.State.DONE)
+        for contact_id in done.audience_contact_ids().values_list("contact_id", flat=True)
+    )
+    Channel.objects.filter(pk=lost.pk).update(lane_heartbeats={"0": 0})
+    supervisor.supervise(token="tick")
+    done.refresh_from_db()
+    assert done.status == Channel.Status.COMPLETED
+    woken = Channel.objects.get(pk=lost.pk)
+    assert woken.dispatch_generation == lost.dispatch_generation + 1
+    assert woken.status == Channel.Status.RUNNING
