@@ -5,9 +5,12 @@ from __future__ import annotations
 HEADERS = ["figure", "measured", "ratio", "target", "met"]
 
 
-def figure(name: str, measured: str, ratio: float, target: float, *, higher=True) -> dict:
-    """A row: `ratio` meets `target` when at least it (`higher`) or at most it."""
-    met = ratio >= target if higher else ratio <= target
+def figure(
+    name: str, measured: str, ratio: float, target: float, *, higher=True, holds=True
+) -> dict:
+    """A row: `ratio` meets `target` when at least it (`higher`) or at most it, and the
+    figure's other conditions (`holds`, said in `measured`) are true."""
+    met = (ratio >= target if higher else ratio <= target) and holds
     sign = "≥" if higher else "≤"
     return {
         "figure": name,

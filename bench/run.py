@@ -23,6 +23,7 @@ from .engine import (
     voice_concurrency_figure,
 )
 from .importing import import_figures
+from .pacing import many_channels_figure
 from .pages import campaign_list_figures, deliveries_table_figures, live_partial_figures
 from .processes import ROOT, bench_env, manage
 from .report import render_table
@@ -43,8 +44,15 @@ class Sizes:
     import_rows_postgres: int = 200_000  # the CSV import on PostgreSQL
 
 
-def measure(sizes: Sizes, *, skip_postgres: bool, say: Callable[[str], object]) -> str:
-    """Every figure on every database, as the table `make bench` prints."""
+def measure(
+    sizes: Sizes,
+    *,
+    skip_postgres: bool,
+    say: Callable[[str], object],
+    only: frozenset[str] = frozenset(),
+) -> str:
+    """Every figure (or those named in `only`, see FIGURES) on every database, as the table
+    `make bench` prints."""
     targets = [("sqlite", sqlite_url())]
     if not skip_postgres and postgres_reachable():
         targets.append(("postgresql", fresh_postgres_url()))
@@ -53,7 +61,7 @@ def measure(sizes: Sizes, *, skip_postgres: bool, say: Callable[[str], object]) 
     rows: list[dict] = []
     for vendor, url in targets:
         say(f"== measuring on {vendor}")
-        rows += run_inside(vendor, url, sizes)
+        rows += run_inside(vendor, url, sizes, only=only)
     return render_table(rows)
 
 
@@ -80,13 +88,15 @@ def fresh_postgres_url() -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_BENCH_DB}"
 
 
-def run_inside(vendor: str, url: str, sizes: Sizes) -> list[dict]:
+def run_inside(vendor: str, url: str, sizes: Sizes, *, only: frozenset[str]) -> list[dict]:
     """Migrate the scratch database at `url`, then measure in a process using it."""
     env = bench_env(url)
     subprocess.run(manage("migrate", "-v0"), env=env, check=True, cwd=ROOT)
     # Pages are timed with production settings, which serve collected static files.
     subprocess.run(manage("collectstatic", "--noinput", "-v0"), env=env, check=True, cwd=ROOT)
     flags = [f"--{name.replace('_', '-')}={value}" for name, value in asdict(sizes).items()]
+    if only:
+        flags.append("--only=" + ",".join(sorted(only)))
     command = manage("bench", "--inside", vendor, *flags)
     output = subprocess.run(
         command, env=env, check=True, cwd=ROOT, stdout=subprocess.PIPE, text=True
@@ -95,25 +105,52 @@ def run_inside(vendor: str, url: str, sizes: Sizes) -> list[dict]:
     return json.loads(line.removeprefix(RESULTS))
 
 
-def figures_inside(vendor: str, sizes: Sizes) -> list[dict]:
-    """The figures of one database, measured in this process (`bench --inside`)."""
+# The figures `bench --only` can name, in the order a full run measures them.
+FIGURES = (
+    "dispatch",  # one worker vs the raw floor; on PostgreSQL, two workers vs one
+    "first_contact",
+    "voice",
+    "many_channels",
+    "controls",
+    "pages",
+    "analytics",
+    "webhooks",
+    "import",
+)
+
+
+def figures_inside(vendor: str, sizes: Sizes, only: frozenset[str] = frozenset()) -> list[dict]:
+    """The figures of one database (those named in `only`, or all), measured in this
+    process (`bench --inside`)."""
+    wanted = set(only or FIGURES)
     contact_list = ContactList.objects.create(name="bench audience")
     insert_contacts(contact_list, sizes.contacts)
-    rows = dispatch_figures(contact_list, vendor=vendor)
-    rows.append(first_contact_figure(contact_list, vendor=vendor))
+    rows = []
+    if "dispatch" in wanted:
+        rows += dispatch_figures(contact_list, vendor=vendor)
+    if "first_contact" in wanted:
+        rows.append(first_contact_figure(contact_list, vendor=vendor))
     if vendor == "postgresql":
-        rows.append(voice_concurrency_figure(contact_list))
-        big_list = ContactList.objects.create(name="bench million")
-        insert_contacts(big_list, sizes.big)
-        small_list = ContactList.objects.create(name="bench ten")
-        insert_contacts(small_list, 10)
-        rows += control_figures(big_list, small_list)
-        rows += live_partial_figures(big_list, small_list, deliveries=sizes.big)
-        rows += campaign_list_figures(small_list)
-        rows += deliveries_table_figures(big_list, deliveries=sizes.big)
-        rows += analytics_figures(sizes.big)
-        rows.append(webhook_figure(contact_list, count=min(sizes.contacts, 5000)))
+        if "voice" in wanted:
+            rows.append(voice_concurrency_figure(contact_list))
+        if "many_channels" in wanted:
+            rows.append(many_channels_figure(contact_list))
+        if wanted & {"controls", "pages", "analytics"}:
+            big_list = ContactList.objects.create(name="bench million")
+            insert_contacts(big_list, sizes.big)
+            small_list = ContactList.objects.create(name="bench ten")
+            insert_contacts(small_list, 10)
+        if "controls" in wanted:
+            rows += control_figures(big_list, small_list)
+        if "pages" in wanted:
+            rows += live_partial_figures(big_list, small_list, deliveries=sizes.big)
+            rows += campaign_list_figures(small_list)
+            rows += deliveries_table_figures(big_list, deliveries=sizes.big)
+        if "analytics" in wanted:
+            rows += analytics_figures(sizes.big)
+        if "webhooks" in wanted:
+            rows.append(webhook_figure(contact_list, count=min(sizes.contacts, 5000)))
     import_rows = sizes.import_rows if vendor == "sqlite" else sizes.import_rows_postgres
-    if import_rows:
+    if import_rows and "import" in wanted:
         rows += import_figures(import_rows, vendor)
     return rows

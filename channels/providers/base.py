@@ -9,6 +9,7 @@ channel.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -28,7 +29,8 @@ class Outgoing:
     contact_id: int
     kind: str
     to: str
-    content: dict[str, str] = field(default_factory=dict)
+    # A dict, or the dispatcher's `LazyContent` (rendered when read).
+    content: Mapping[str, str] = field(default_factory=dict)
     #: Which call to the contact this is (voice retries, channels/retries.py): 1, 2, ...
     attempt: int = 1
 

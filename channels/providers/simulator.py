@@ -10,6 +10,7 @@ import hashlib
 import heapq
 import itertools
 import logging
+import struct
 import threading
 import time
 
@@ -34,6 +35,8 @@ OUTCOME_MIX = {
     "sms": {Outcome.DELIVERED: 86, Outcome.SENT: 6, Outcome.UNDELIVERED: 6, Outcome.FAILED: 2},
     "email": {Outcome.DELIVERED: 90, Outcome.SENT: 4, Outcome.BOUNCED: 5, Outcome.FAILED: 1},
 }
+# A 16-byte digest as four big-endian 32-bit numbers (one call, not four slices).
+FOUR_WORDS = struct.Struct(">4I")
 # Share of reached contacts that convert, by outcome.
 CONVERSION = {Outcome.ANSWERED: 0.22, Outcome.DELIVERED: 0.04, Outcome.VOICEMAIL: 0.02}
 
@@ -175,9 +178,7 @@ class SimulatedProvider(Provider):
         call = f":{message.attempt}" if message.attempt > 1 else ""
         key = f"{self.seed}:{message.channel_id}:{message.contact_id}{call}".encode()
         digest = hashlib.blake2b(key, digest_size=16).digest()
-        length, error, pick, convert = (
-            int.from_bytes(digest[i : i + 4]) / 2**32 for i in range(0, 16, 4)
-        )
+        length, error, pick, convert = (n / 2**32 for n in FOUR_WORDS.unpack(digest))
         if error < self.error_rate:
             return length, ProviderError(f"Simulated {self.kind} gateway error for {message.to}")
         outcome = self.outcomes[bisect.bisect(self.cumulative, pick * self.cumulative[-1])]

@@ -9,11 +9,12 @@ measuring lives in the top-level `bench` package.
 from __future__ import annotations
 
 import json
+from argparse import ArgumentTypeError
 from dataclasses import fields
 
 from django.core.management.base import BaseCommand
 
-from bench.run import RESULTS, Sizes, figures_inside, measure
+from bench.run import FIGURES, RESULTS, Sizes, figures_inside, measure
 
 
 class Command(BaseCommand):
@@ -24,10 +25,24 @@ class Command(BaseCommand):
         for size in fields(Sizes):
             parser.add_argument(f"--{size.name.replace('_', '-')}", type=int, default=size.default)
         parser.add_argument("--skip-postgres", action="store_true")
+        parser.add_argument(
+            "--only",
+            type=figure_names,
+            default=frozenset(),
+            help=f"Measure only these figures, comma-separated: {', '.join(FIGURES)}.",
+        )
 
-    def handle(self, *args, inside=None, skip_postgres=False, **options):
+    def handle(self, *args, inside=None, skip_postgres=False, only=frozenset(), **options):
         sizes = Sizes(**{size.name: options[size.name] for size in fields(Sizes)})
         if inside:
-            self.stdout.write(RESULTS + json.dumps(figures_inside(inside, sizes)))
+            self.stdout.write(RESULTS + json.dumps(figures_inside(inside, sizes, only)))
             return
-        self.stdout.write(measure(sizes, skip_postgres=skip_postgres, say=self.stderr.write))
+        table = measure(sizes, skip_postgres=skip_postgres, say=self.stderr.write, only=only)
+        self.stdout.write(table)
+
+
+def figure_names(value: str) -> frozenset[str]:
+    names = frozenset(name.strip() for name in value.split(",") if name.strip())
+    if unknown := names - set(FIGURES):
+        raise ArgumentTypeError(f"unknown figures: {', '.join(sorted(unknown))}")
+    return names
