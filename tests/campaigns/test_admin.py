@@ -7,7 +7,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import ActivityEvent, Campaign, Contact
+from campaigns.models import ActivityEvent, Campaign, Contact, Preferences
 from channels import events
 from channels.models import AudienceMember, Channel, CounterDelta, EngineLease
 from tests.factories import (
@@ -215,6 +215,7 @@ def every_kind_of_row(superuser):
     EngineLease.objects.create(name="supervisor", token="t", expires_at=timezone.now())
     events.ingest(events.Report(provider="twilio", event_id="SM1:sent", provider_id="SM1"))
     CounterDelta.objects.create(channel=channel, processed=1)
+    Preferences.set_zone(superuser, "America/Chicago")
 
 
 CHANGELIST_QUERIES = {
@@ -231,6 +232,7 @@ CHANGELIST_QUERIES = {
     "channels.providerevent": ["", "?provider__exact=twilio", "?q=SM"],
     "campaigns.consentchange": ["", "?kind__exact=sms", "?source__exact=manager"],
     "channels.counterdelta": [""],
+    "campaigns.preferences": ["", "?q=Chicago"],
 }
 
 
