@@ -46,7 +46,8 @@ def schedule(request: HttpRequest, pk: int) -> HttpResponse:
         context["refusal"] = str(exc)
         return render(request, "channels/schedule.html", context, status=409)
     at = format_when(channel.scheduled_at)
-    messages.success(request, f"“{channel.name}” will start at {at}.")
+    zone = timezone.get_current_timezone_name()
+    messages.success(request, f"“{channel.name}” will start at {at} ({zone}).")
     return redirect(channel.campaign)
 
 

@@ -41,9 +41,10 @@ def test_it_shows_the_form_in_the_managers_zone(manager_client, channel, in_chic
 def test_it_schedules_the_start_read_in_the_managers_zone(
     manager_client, channel, manager, in_chicago
 ):
-    response = manager_client.post(url(channel), {"start_at": LOCAL_INPUT})
-    assert response.status_code == 302
-    assert response.url == channel.campaign.get_absolute_url()
+    response = manager_client.post(url(channel), {"start_at": LOCAL_INPUT}, follow=True)
+    assert response.redirect_chain == [(channel.campaign.get_absolute_url(), 302)]
+    local = format_when(AT, zone=CHICAGO)
+    assert f"“Texts” will start at {local} (America/Chicago)." in response.content.decode()
     channel.refresh_from_db()
     assert channel.scheduled_at == AT
     assert channel.scheduled_by == manager
