@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import ActivityEvent
-from channels import scheduling
+from channels import scheduling, tasks
 from channels.models import Channel
 from tests.channels.test_workers import channel_on, status_of, wait_for
 from tests.channels.workers import Workers
@@ -63,3 +63,22 @@ def test_a_cancelled_schedule_never_fires(workers):
     assert status_of(cancelled) == Channel.Status.READY
     assert not ActivityEvent.objects.filter(channel=cancelled, action="start").exists()
     assert ActivityEvent.objects.filter(channel=cancelled, action="unschedule").count() == 1
+
+
+def test_a_start_that_came_due_with_no_worker_runs_when_one_does_and_says_how_late(workers):
+    manager = ManagerFactory(username="bob")
+    channel = channel_on(5, kind=Channel.Kind.EMAIL)
+    # Scheduled for a time that then passed with no worker up: the channel's schedule and
+    # its task, as `scheduling.schedule` left them, are both behind the clock.
+    late = timezone.now() - timedelta(minutes=3, seconds=10)
+    Channel.objects.filter(pk=channel.pk).update(scheduled_at=late, scheduled_by=manager)
+    tasks.start_scheduled.using(run_after=late).enqueue(channel.pk, late.isoformat())
+    workers.start(1)
+
+    wait_for(lambda: status_of(channel) != Channel.Status.READY, timeout=30, workers=workers)
+
+    start = ActivityEvent.objects.get(channel=channel, action="start")
+    assert start.actor == manager
+    assert start.message.startswith(
+        f"Started (scheduled by bob), 3 min late: no worker ran at {late:%H:%M} UTC."
+    )
