@@ -67,3 +67,12 @@ def test_the_model_refuses_an_unknown_zone(manager):
 
     with pytest.raises(ValidationError, match="not a time zone"):
         Preferences.set_zone(manager, "Nowhere/Special")
+
+
+def test_the_admin_refuses_an_unknown_zone(admin_client, manager):
+    response = admin_client.post(
+        reverse("admin:campaigns_preferences_add"), {"user": manager.pk, "timezone": "Mars/Base"}
+    )
+    assert response.status_code == 200
+    assert "“Mars/Base” is not a time zone" in response.content.decode()
+    assert not Preferences.objects.exists()
