@@ -72,6 +72,9 @@ def add_channel(campaign: Campaign, **fields) -> Channel:
         "sms_template": "Hi {first_name}",
         "email_subject": "News",
         "email_body": "Dear {name}",
+        # The engine is measured at any hour of the day, not the kinds' calling hours.
+        "window_start": None,
+        "window_end": None,
     }
     return campaign.add_channel(Channel(**{**defaults, **fields}), by=None)
 

@@ -11,6 +11,7 @@ from .models import (
     ContactList,
     ImportJob,
     Membership,
+    Preferences,
 )
 
 
@@ -196,3 +197,12 @@ class ConsentChangeAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "opted_out", "source")
     search_fields = ("contact__name", "contact__email", "contact__phone")
     raw_id_fields = ("contact", "actor")
+
+
+@admin.register(Preferences)
+class PreferencesAdmin(admin.ModelAdmin):
+    """The zone validates against the IANA database (the model's validator), as on the page."""
+
+    list_display = ("user", "timezone")
+    search_fields = ("user__username", "timezone")
+    raw_id_fields = ("user",)

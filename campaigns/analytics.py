@@ -240,8 +240,10 @@ def bucket_steps(unit: str, *, first: datetime, last: datetime) -> list[datetime
 
 
 def series_cache_key(channel: Channel, unit: str) -> str:
-    # The creation time tells apart channels that reuse a deleted channel's id.
-    return f"herald:series:{channel.pk}:{channel.created_at.timestamp()}:{unit}"
+    # The creation time tells apart channels that reuse a deleted channel's id; the zone,
+    # the buckets of managers in different zones (a day in Chicago is not a day in UTC).
+    zone = timezone.get_current_timezone_name()
+    return f"herald:series:{channel.pk}:{channel.created_at.timestamp()}:{unit}:{zone}"
 
 
 def bucket_counts(*, channels: list[Channel], unit: str, now: datetime) -> dict[int, dict]:

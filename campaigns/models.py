@@ -16,6 +16,7 @@ from .contacts.models import ContactList
 from .contacts.models import ImportJob as ImportJob
 from .contacts.models import Membership as Membership
 from .contacts.models import normalize_phone as normalize_phone
+from .preferences.models import Preferences as Preferences
 
 
 class CampaignQuerySet(models.QuerySet):

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from .figures import Outcome, percent_done, ratio
 from .placeholders import render_template, validate_template  # noqa: F401
+from .windows import Window, window_errors
 
 
 class InvalidTransition(Exception):
@@ -61,7 +62,7 @@ class Channel(models.Model):
     DEFAULT_MAX_PER_SECOND = {Kind.AI_VOICE: 5, Kind.SMS: 50, Kind.EMAIL: 100}
     DEFAULT_MAX_CONCURRENT = 10
     # SPEC 4b: calls and texts only in the US TCPA hours unless the manager says otherwise;
-    # email any time. Applied to a new channel by its form.
+    # email any time. Given to every new channel told its kind but not its hours (__init__).
     DEFAULT_WINDOWS = {
         Kind.AI_VOICE: (time(8), time(21)),
         Kind.SMS: (time(8), time(21)),
@@ -183,6 +184,14 @@ class Channel(models.Model):
             ),
         ]
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # However a channel is made (the form, add_channel, remarketing, seed_demo, the
+        # shell), its kind's hours unless it was given its own; a row loaded from the
+        # database comes positionally and keeps what is stored.
+        if not args and not {"window_start", "window_end"} & set(kwargs):
+            self.window_start, self.window_end = self.DEFAULT_WINDOWS.get(self.kind, (None, None))
+
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
 
@@ -224,7 +233,7 @@ class Channel(models.Model):
             errors["max_per_second"] = "Allow at least one contact per second."
         if self.kind == self.Kind.AI_VOICE and self.max_concurrent < 1:
             errors["max_concurrent"] = "Allow at least one call at a time."
-        errors.update(self.window_errors())
+        errors.update(window_errors(self.window))
         from .retries import policy_errors
 
         errors.update(policy_errors(self))
@@ -233,22 +242,8 @@ class Channel(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def window_errors(self) -> dict[str, str]:
-        """An empty window would hold the channel forever: refuse it."""
-        days = self.window_days or []
-        if not days or not set(days) <= set(range(7)):
-            return {"window_days": "Choose at least one day to send on."}
-        if (self.window_start is None) != (self.window_end is None):
-            field = "window_end" if self.window_end is None else "window_start"
-            return {field: "Give both times, or neither to send at any hour."}
-        if self.window_start is not None and self.window_start >= self.window_end:
-            return {"window_end": "The window must close after it opens, the same day."}
-        return {}
-
     @property
-    def window(self):
-        from .windows import Window
-
+    def window(self) -> Window:
         return Window(frozenset(self.window_days or ()), self.window_start, self.window_end)
 
     @property

@@ -47,7 +47,10 @@ def channels_with_recent_deliveries(*, since: datetime) -> QuerySet[Channel]:
 def load_live_channels(campaign, *, now: datetime) -> list[Channel]:
     """Load `campaign.channels` (one query) with `rate`, `seconds_left` and `worker_missing`
     on each channel (one more query while one runs)."""
-    queryset = channels_with_recent_deliveries(since=now - RATE_WINDOW)
+    # The card of a scheduled channel names who scheduled it.
+    queryset = channels_with_recent_deliveries(since=now - RATE_WINDOW).select_related(
+        "scheduled_by"
+    )
     prefetch_related_objects([campaign], Prefetch("channels", queryset=queryset))
     channels = list(campaign.channels.all())
     # A follow-up names its source channel, which is one of these: no query for it.

@@ -11,12 +11,14 @@ nothing.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Channel, InvalidTransition
+from campaigns.dates import format_when
+
+from .models import AlreadyDone, Channel, InvalidTransition
 
 log = logging.getLogger("herald.dispatch")
 
@@ -24,18 +26,39 @@ log = logging.getLogger("herald.dispatch")
 LATE = timedelta(seconds=60)
 
 
+class StartInThePast(InvalidTransition):
+    """A time refused as such (the form's 400), unlike a channel that cannot be scheduled."""
+
+
 def schedule(channel: Channel, *, at: datetime | None, by) -> None:
-    """Set, change (`at`) or cancel (`at=None`) a Ready channel's start."""
+    """Set, change (`at`) or cancel (`at=None`) a Ready channel's start, in the activity log."""
+    from campaigns.models import ActivityEvent, Campaign
+
     from . import tasks
 
     if at is not None and at <= timezone.now():
-        raise InvalidTransition("A start time must be in the future.")
+        raise StartInThePast("A start time must be in the future.")
     with transaction.atomic():
-        updated = Channel.objects.filter(pk=channel.pk, status=Channel.Status.READY).update(
+        # Campaign first, then channel: the lock order of every transition.
+        campaign = Campaign.objects.lock_for_change(channel.campaign_id)
+        locked = Channel.objects.select_for_update(no_key=True).get(pk=channel.pk)
+        if locked.status != Channel.Status.READY:
+            status = Channel.Status(locked.status).label.lower()
+            raise InvalidTransition(
+                f"Only a ready channel can be scheduled; this one is {status}."
+            )
+        if at is None and locked.scheduled_at is None:
+            raise AlreadyDone("This channel has no scheduled start.")
+        Channel.objects.filter(pk=locked.pk).update(
             scheduled_at=at, scheduled_by=by if at else None
         )
-        if not updated:
-            raise InvalidTransition("Only a ready channel can be scheduled.")
+        ActivityEvent.record(
+            actor=by,
+            action="schedule" if at else "unschedule",
+            campaign=campaign,
+            channel=locked,
+            message=f"To start at {format_when(at, zone=UTC)} UTC." if at else "",
+        )
         if at is not None:
             transaction.on_commit(
                 lambda: tasks.start_scheduled.using(run_after=at).enqueue(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import deliveries_views, provider_views, results_views, views
+from . import deliveries_views, provider_views, results_views, schedule_views, views
 
 app_name = "channels"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("<int:pk>/pause/", views.pause, name="pause"),
     path("<int:pk>/resume/", views.resume, name="resume"),
     path("<int:pk>/stop/", views.stop, name="stop"),
+    path("<int:pk>/schedule/", schedule_views.schedule, name="schedule"),
+    path("<int:pk>/schedule/cancel/", schedule_views.unschedule, name="unschedule"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/test-send/", views.test_send, name="test_send"),
     path("<int:pk>/preview/", views.preview, name="preview"),

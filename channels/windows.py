@@ -51,6 +51,18 @@ class Window:
         return self.start <= local.time().replace(tzinfo=None) < self.end
 
 
+def window_errors(window: Window) -> dict[str, str]:
+    """An empty window would hold the channel forever: refuse it (field -> message)."""
+    if not window.days or not window.days <= set(ALL_DAYS):
+        return {"window_days": "Choose at least one day to send on."}
+    if (window.start is None) != (window.end is None):
+        field = "window_end" if window.end is None else "window_start"
+        return {field: "Give both times, or neither to send at any hour."}
+    if window.start is not None and window.start >= window.end:
+        return {"window_end": "The window must close after it opens, the same day."}
+    return {}
+
+
 def clock() -> datetime:
     """The instant windows are judged at; tests replace it to travel in time."""
     return timezone.now()

@@ -17,6 +17,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("channels/", include("channels.urls")),
     path("contacts/", include("campaigns.contacts.urls")),
+    path("preferences/", include("campaigns.preferences.urls")),
     # ESP tracking webhooks through django-anymail: /webhooks/anymail/postmark/tracking/ ...
     path("webhooks/anymail/", include("channels.webhooks.anymail")),
     path("webhooks/", include("channels.webhooks.urls")),

@@ -93,6 +93,10 @@ class ChannelFactory(factory.django.DjangoModelFactory):
     email_subject = "News for {first_name}"
     email_body = "Dear {name}, here is our news."
     max_per_second = 1000
+    # Any hour, so a test's outcome never hangs on the hour it runs at; windows are tested
+    # with windows of their own (and the kinds' defaults, in test_default_windows.py).
+    window_start = None
+    window_end = None
 
 
 class DeliveryFactory(factory.django.DjangoModelFactory):

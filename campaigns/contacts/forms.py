@@ -8,6 +8,7 @@ from config.uploads import refuse_oversized
 
 from . import importing
 from .models import Contact, ContactList
+from .zones import not_a_zone_message
 
 REGION_CHOICES = sorted(
     (region, f"{region} (+{phonenumbers.country_code_for_region(region)})")
@@ -29,6 +30,8 @@ class ContactForm(forms.ModelForm):
         choices=[("", "— from the phone number, else the default —"), *TIMEZONE_CHOICES],
         required=False,
         label="Time zone",
+        # The model's and the import's words for an unknown zone, not a generic "choice".
+        error_messages={"invalid_choice": not_a_zone_message("%(value)s")},
     )
 
     class Meta:

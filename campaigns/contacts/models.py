@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from channels.models import Channel
 
-from .zones import is_time_zone, zone_key_for
+from .zones import is_time_zone, not_a_zone_message, zone_key_for
 
 if TYPE_CHECKING:
     from .merging import Added
@@ -138,9 +138,7 @@ class Contact(models.Model):
                 if len(self.email) > max_length:
                     errors["email"] = [f"An email address has at most {max_length} characters."]
         if self.timezone and not is_time_zone(self.timezone):
-            errors["timezone"] = [
-                f"“{self.timezone}” is not a time zone; use a name such as America/New_York."
-            ]
+            errors["timezone"] = [not_a_zone_message(self.timezone)]
         if not self.phone and not self.email and "phone" not in errors:
             errors["phone"] = ["A contact needs a phone number or an email address."]
         if errors:

@@ -17,6 +17,7 @@ import zoneinfo
 from functools import cache
 
 import phonenumbers
+from django.core.exceptions import ValidationError
 from phonenumbers import timezone as phone_zones
 
 SEPARATOR = "|"
@@ -29,6 +30,16 @@ def iana_zones() -> frozenset[str]:
 
 def is_time_zone(name: str) -> bool:
     return name in iana_zones()
+
+
+def not_a_zone_message(name: str) -> str:
+    """What every form, import and admin says of a name the IANA database does not know."""
+    return f"“{name}” is not a time zone; use a name such as America/New_York."
+
+
+def validate_time_zone(name: str) -> None:
+    if name and not is_time_zone(name):
+        raise ValidationError(not_a_zone_message(name))
 
 
 def zones_for_phone(phone: str) -> tuple[str, ...]:

@@ -105,8 +105,14 @@
   // refresh, a few seconds on, brings the figures.
   let pointer = null;
   let pressed = false;
+  // A pointer left resting on a control this long is not about to click it: refreshes go
+  // through again, else a page left with the pointer on a button that a refresh removes
+  // (Pause, once the channel completes) would never update.
+  const RESTING_MS = 8000;
+  let movedAt = 0;
   document.addEventListener("pointermove", function (event) {
     pointer = { x: event.clientX, y: event.clientY };
+    movedAt = Date.now();
   }, { passive: true });
   document.addEventListener("pointerdown", function () { pressed = true; });
   document.addEventListener("pointerup", function () { pressed = false; });
@@ -136,6 +142,8 @@
     if (!refreshed || !refreshed.hasAttribute("data-refresh") || !event.detail.shouldSwap) return;
     const aimedAt = controlUnderPointer();
     if (!aimedAt && !(dialog && dialog.open)) return;
+    const resting = Date.now() - movedAt > RESTING_MS;
+    if (aimedAt && resting && !pressed && !(dialog && dialog.open)) return;
     event.detail.shouldSwap = false;
     if (pressed || (dialog && dialog.open)) return;
     const template = document.createElement("template");

@@ -229,3 +229,20 @@ def test_it_rereads_only_the_open_buckets_of_the_ledger():
     assert second.cumulative[channel.pk][-1] == 7
     assert second.per_bucket[channel.pk][1] == 4  # the closed bucket, from the cache
     assert sum(second.per_bucket[channel.pk]) == Delivery.objects.filter(channel=channel).count()
+
+
+def test_it_buckets_days_in_each_managers_zone_cache_or_not():
+    import zoneinfo
+    from datetime import UTC, datetime
+
+    chicago = zoneinfo.ZoneInfo("America/Chicago")
+    channel = ChannelFactory()
+    # 03:00 UTC on the 10th is 21:00 on the 9th in Chicago.
+    build_ledger(channel, [(DONE, "delivered")] * 2, at=datetime(2026, 11, 10, 3, tzinfo=UTC))
+    now = datetime(2026, 11, 20, tzinfo=UTC)  # every bucket closed: all of them are cached
+    with timezone.override(UTC):
+        in_utc = analytics.bucket_counts(channels=[channel], unit="day", now=now)
+    with timezone.override(chicago):
+        in_chicago = analytics.bucket_counts(channels=[channel], unit="day", now=now)
+    assert in_utc[channel.pk] == {datetime(2026, 11, 10, tzinfo=UTC): 2}
+    assert in_chicago[channel.pk] == {datetime(2026, 11, 9, tzinfo=chicago): 2}

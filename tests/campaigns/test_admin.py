@@ -7,7 +7,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.models import ActivityEvent, Campaign, Contact
+from campaigns.models import ActivityEvent, Campaign, Contact, Preferences
 from channels import events
 from channels.models import (
     Attempt,
@@ -230,6 +230,7 @@ def every_kind_of_row(superuser):
         provider_id="call-1",
         started_at=timezone.now(),
     )
+    Preferences.set_zone(superuser, "America/Chicago")
 
 
 CHANGELIST_QUERIES = {
@@ -247,6 +248,7 @@ CHANGELIST_QUERIES = {
     "campaigns.consentchange": ["", "?kind__exact=sms", "?source__exact=manager"],
     "channels.counterdelta": [""],
     "channels.attempt": ["", "?outcome__exact=busy", "?q=call"],
+    "campaigns.preferences": ["", "?q=Chicago"],
 }
 
 

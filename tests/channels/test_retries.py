@@ -374,4 +374,4 @@ def test_the_command_center_and_analytics_show_retries(scripted, clock, manager_
     assert [row[-1] for row in export] == ["calls", "2", "2"]
     history = manager_client.get(contacts[0].get_absolute_url()).content.decode()
     assert "This is call 2 to the contact" in history
-    assert '<li value="1"><time datetime="2027-06-15T15:00:00+00:00">' in history
+    assert '<li value="1"><time datetime="2027-06-15T15:00:00+00:00"' in history

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
-from campaigns.contacts.zones import zone_key_for
+from campaigns.contacts.zones import not_a_zone_message, zone_key_for
 from campaigns.models import Contact, normalize_phone
 from channels.models import Channel
 
@@ -123,7 +123,7 @@ def _timezone(raw: str, region: str) -> str:
         return DEFAULT_TIMEZONE
     tz = known_timezone(raw)
     if not tz:
-        raise Rejected(f"“{raw}” is not a time zone; use a name such as America/New_York.")
+        raise Rejected(not_a_zone_message(raw))
     return tz
 
 

@@ -217,21 +217,29 @@ class Command(BaseCommand):
     def run_to_end(self, channel: Channel, manager) -> None:
         with transaction.atomic():
             channel.start(by=manager)
-        # History is made at full speed, then the channel keeps its real pacing setting.
+        # History is made at full speed and at any hour (the demo is seeded at whatever time
+        # it is), then the channel keeps its real pacing and sending window.
         paced = Channel.objects.filter(pk=channel.pk)
-        paced.update(max_per_second=100_000)
+        paced.update(max_per_second=100_000, window_start=None, window_end=None)
         generation = paced.values_list("dispatch_generation", flat=True).get()
         claim = partial(dispatch.claim_batch, channel_id=channel.pk, generation=generation)
         dispatch.run_inline(
             channel, instant_provider(channel.kind), claim, time.monotonic() + RUN_TIMEOUT
         )
-        paced.update(max_per_second=channel.max_per_second)
+        paced.update(
+            max_per_second=channel.max_per_second,
+            window_start=channel.window_start,
+            window_end=channel.window_end,
+        )
 
     def run_partly(self, channel: Channel, manager, contacts: int) -> None:
         with transaction.atomic():
             channel.start(by=manager)
-        generation = Channel.objects.get(pk=channel.pk).dispatch_generation
+        hours = Channel.objects.filter(pk=channel.pk)
+        hours.update(window_start=None, window_end=None)  # as in run_to_end
+        generation = hours.values_list("dispatch_generation", flat=True).get()
         claim = dispatch.claim_batch(channel_id=channel.pk, generation=generation, limit=contacts)
+        hours.update(window_start=channel.window_start, window_end=channel.window_end)
         provider = instant_provider(channel.kind)
         answers = list(zip(claim.to_send, provider.send_many(claim.to_send), strict=True))
         dispatch.record_answers(channel_id=channel.pk, kind=channel.kind, answers=answers)

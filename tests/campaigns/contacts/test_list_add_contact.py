@@ -78,6 +78,15 @@ def test_it_refuses_a_bad_phone(manager_client):
     assert not Contact.objects.exists()
 
 
+def test_it_refuses_an_unknown_time_zone_in_words(manager_client):
+    contact_list = ContactListFactory()
+    response = manager_client.post(add_url(contact_list), {**NEW_CONTACT, "timezone": "Mars/Base"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "“Mars/Base” is not a time zone; use a name such as America/New_York." in html
+    assert not Contact.objects.exists()
+
+
 def test_it_is_refused_to_a_viewer(viewer_client):
     contact_list = ContactListFactory()
     response = viewer_client.post(add_url(contact_list), NEW_CONTACT)
