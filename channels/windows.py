@@ -64,7 +64,7 @@ def window_errors(window: Window) -> dict[str, str]:
 
 
 def clock() -> datetime:
-    """The instant windows are judged at; tests replace it to travel in time."""
+    """The instant windows are judged at (a seam; the tests move every clock with time-machine)."""
     return timezone.now()
 
 

@@ -3,6 +3,8 @@
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from campaigns.contacts.zones import zone_key_for
 from channels import dispatch, windows
@@ -15,10 +17,32 @@ from tests.factories import CampaignFactory, ChannelFactory, ContactFactory, Con
 pytestmark = pytest.mark.django_db
 
 
+_travels: list[time_machine.travel] = []
+
+
+@pytest.fixture(autouse=True)
+def _back_to_now():
+    yield
+    while _travels:
+        _travels.pop().stop()
+
+
 class Clock:
+    """Time travel (time-machine): every clock the engine reads moves, the windows', the
+    pacing's and the leases' alike, and stands still between moves."""
+
     def __init__(self, monkeypatch, start: datetime) -> None:
-        self.now = start
-        monkeypatch.setattr(windows, "clock", lambda: self.now)
+        travel = time_machine.travel(start, tick=False)
+        self.coordinates = travel.start()
+        _travels.append(travel)
+
+    @property
+    def now(self) -> datetime:
+        return timezone.now()
+
+    @now.setter
+    def now(self, instant: datetime) -> None:
+        self.coordinates.move_to(instant)
 
     def set(self, text: str) -> None:
         self.now = at(text)
