@@ -124,12 +124,22 @@ def insert_deliveries(
     return last - first + 1
 
 
-def make_campaigns(contact_list: ContactList, count: int) -> None:
-    """`count` campaigns in every status, each with two channels, in bulk."""
-    statuses = ["draft", "active", "completed", "archived"]
+def make_campaigns(
+    contact_list: ContactList,
+    count: int,
+    *,
+    statuses: Sequence[str] = ("draft", "active", "completed", "archived"),
+    first: int = 0,
+) -> None:
+    """`count` campaigns numbered from `first`, their statuses cycled through `statuses`,
+    each with two channels, in bulk."""
     campaigns = Campaign.objects.bulk_create(
-        Campaign(name=f"Bench campaign {i}", contact_list=contact_list, status=statuses[i % 4])
-        for i in range(count)
+        Campaign(
+            name=f"Bench campaign {i}",
+            contact_list=contact_list,
+            status=statuses[i % len(statuses)],
+        )
+        for i in range(first, first + count)
     )
     channel_status = {"draft": "ready", "active": "running", "completed": "completed"}
     Channel.objects.bulk_create(

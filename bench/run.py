@@ -33,6 +33,9 @@ PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0
 # The scratch database, dropped and created again on each run.
 PG_BENCH_DB = os.environ.get("BENCH_POSTGRES_DB", "herald_bench")
 RESULTS = "BENCH-RESULTS "
+# `make bench` measures everything; `manage.py bench --only pages` only the page figures
+# (PostgreSQL only: SQLite has none).
+GROUPS = ("pages",)
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,11 @@ class Sizes:
     import_rows_postgres: int = 200_000  # the CSV import on PostgreSQL
 
 
-def measure(sizes: Sizes, *, skip_postgres: bool, say: Callable[[str], object]) -> str:
-    """Every figure on every database, as the table `make bench` prints."""
-    targets = [("sqlite", sqlite_url())]
+def measure(
+    sizes: Sizes, *, skip_postgres: bool, say: Callable[[str], object], only: str | None = None
+) -> str:
+    """Every figure (or the `only` group's) on every database, as `make bench` prints them."""
+    targets = [] if only == "pages" else [("sqlite", sqlite_url())]
     if not skip_postgres and postgres_reachable():
         targets.append(("postgresql", fresh_postgres_url()))
     else:
@@ -53,7 +58,7 @@ def measure(sizes: Sizes, *, skip_postgres: bool, say: Callable[[str], object]) 
     rows: list[dict] = []
     for vendor, url in targets:
         say(f"== measuring on {vendor}")
-        rows += run_inside(vendor, url, sizes)
+        rows += run_inside(vendor, url, sizes, only=only)
     return render_table(rows)
 
 
@@ -80,13 +85,15 @@ def fresh_postgres_url() -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_BENCH_DB}"
 
 
-def run_inside(vendor: str, url: str, sizes: Sizes) -> list[dict]:
+def run_inside(vendor: str, url: str, sizes: Sizes, *, only: str | None = None) -> list[dict]:
     """Migrate the scratch database at `url`, then measure in a process using it."""
     env = bench_env(url)
     subprocess.run(manage("migrate", "-v0"), env=env, check=True, cwd=ROOT)
     # Pages are timed with production settings, which serve collected static files.
     subprocess.run(manage("collectstatic", "--noinput", "-v0"), env=env, check=True, cwd=ROOT)
     flags = [f"--{name.replace('_', '-')}={value}" for name, value in asdict(sizes).items()]
+    if only:
+        flags.append(f"--only={only}")
     command = manage("bench", "--inside", vendor, *flags)
     output = subprocess.run(
         command, env=env, check=True, cwd=ROOT, stdout=subprocess.PIPE, text=True
@@ -95,8 +102,10 @@ def run_inside(vendor: str, url: str, sizes: Sizes) -> list[dict]:
     return json.loads(line.removeprefix(RESULTS))
 
 
-def figures_inside(vendor: str, sizes: Sizes) -> list[dict]:
+def figures_inside(vendor: str, sizes: Sizes, *, only: str | None = None) -> list[dict]:
     """The figures of one database, measured in this process (`bench --inside`)."""
+    if only == "pages":
+        return page_figures(sizes)
     contact_list = ContactList.objects.create(name="bench audience")
     insert_contacts(contact_list, sizes.contacts)
     rows = dispatch_figures(contact_list, vendor=vendor)
@@ -108,11 +117,23 @@ def figures_inside(vendor: str, sizes: Sizes) -> list[dict]:
         small_list = ContactList.objects.create(name="bench ten")
         insert_contacts(small_list, 10)
         rows += control_figures(big_list, small_list)
-        rows += live_partial_figures(big_list, small_list, deliveries=sizes.big)
-        rows += campaign_list_figures(small_list)
-        rows += analytics_figures(sizes.big)
+        rows += page_figures(sizes, big_list=big_list, small_list=small_list)
         rows.append(webhook_figure(contact_list, count=min(sizes.contacts, 5000)))
     import_rows = sizes.import_rows if vendor == "sqlite" else sizes.import_rows_postgres
     if import_rows:
         rows += import_figures(import_rows, vendor)
+    return rows
+
+
+def page_figures(sizes: Sizes, *, big_list=None, small_list=None) -> list[dict]:
+    """The pages everyone opens or polls, big data against small (PostgreSQL)."""
+    if big_list is None:
+        big_list = ContactList.objects.create(name="bench million")
+        insert_contacts(big_list, sizes.big)
+    if small_list is None:
+        small_list = ContactList.objects.create(name="bench ten")
+        insert_contacts(small_list, 10)
+    rows = live_partial_figures(big_list, small_list, deliveries=sizes.big)
+    rows += campaign_list_figures(small_list)
+    rows += analytics_figures(sizes.big)
     return rows

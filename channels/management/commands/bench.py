@@ -13,7 +13,7 @@ from dataclasses import fields
 
 from django.core.management.base import BaseCommand
 
-from bench.run import RESULTS, Sizes, figures_inside, measure
+from bench.run import GROUPS, RESULTS, Sizes, figures_inside, measure
 
 
 class Command(BaseCommand):
@@ -24,10 +24,12 @@ class Command(BaseCommand):
         for size in fields(Sizes):
             parser.add_argument(f"--{size.name.replace('_', '-')}", type=int, default=size.default)
         parser.add_argument("--skip-postgres", action="store_true")
+        parser.add_argument("--only", choices=GROUPS, help="measure only these figures")
 
-    def handle(self, *args, inside=None, skip_postgres=False, **options):
+    def handle(self, *args, inside=None, skip_postgres=False, only=None, **options):
         sizes = Sizes(**{size.name: options[size.name] for size in fields(Sizes)})
         if inside:
-            self.stdout.write(RESULTS + json.dumps(figures_inside(inside, sizes)))
+            self.stdout.write(RESULTS + json.dumps(figures_inside(inside, sizes, only=only)))
             return
-        self.stdout.write(measure(sizes, skip_postgres=skip_postgres, say=self.stderr.write))
+        say = self.stderr.write
+        self.stdout.write(measure(sizes, skip_postgres=skip_postgres, say=say, only=only))
