@@ -89,9 +89,10 @@ def cycled_times(times: Sequence[datetime]) -> tuple[str, list]:
     return f"CASE i %% {len(times)} {cases} END", [adapt(t) for t in times]
 
 
-def seconds_before_now(spread_seconds: int) -> tuple[str, list]:
-    """SQL for row i's time, `i % spread_seconds` seconds ago (PostgreSQL only)."""
-    return f"now() - ((i %% {int(spread_seconds)}) * interval '1 second')", []
+def seconds_before_now(spread_seconds: int, *, after: int = 0) -> tuple[str, list]:
+    """SQL for row i's time, `after + i % spread_seconds` seconds ago (PostgreSQL only)."""
+    seconds = f"{int(after)} + i %% {int(spread_seconds)}"
+    return f"now() - (({seconds}) * interval '1 second')", []
 
 
 def insert_deliveries(

@@ -12,54 +12,79 @@ from django.utils import timezone
 from campaigns.models import Campaign, ContactList
 from campaigns.views import PAGE_SIZE
 from channels.models import Channel
+from channels.progress import RATE_WINDOW
 
 from .data import add_channel, insert_deliveries, make_campaigns, seconds_before_now
 from .report import figure
 from .timing import HTMX, signed_in_client, time_page, time_pages
 
 LIVE_CHANNELS = 20
+HOUR = 3600
+WINDOW = int(RATE_WINDOW.total_seconds())
 SMALL_PER_CHANNEL = 10
 REPEATS = 25
 
 
-def running_channel(campaign: Campaign, *, name: str, contacts: tuple[int, int], spread: int):
-    """A Running channel whose deliveries were created over the last `spread` seconds."""
+def running_channel(campaign: Campaign, *, name: str, contacts: tuple[int, int]) -> Channel:
+    """A Running channel, started an hour ago, whose deliveries were created over that hour
+    but its last RATE_WINDOW (`add_recent` fills that in just before the timing)."""
     channel = add_channel(campaign, name=name, max_per_second=10_000_000)
-    count = insert_deliveries(channel, contacts=contacts, at=seconds_before_now(spread))
+    at = seconds_before_now(HOUR - WINDOW, after=WINDOW)
+    count = insert_deliveries(channel, contacts=contacts, at=at)
     # Bench set-up only: the channel runs without a worker, so say so directly.
     Channel.objects.filter(pk=channel.pk).update(
         status=Channel.Status.RUNNING,
         audience_size=count * 2,  # half-way through its audience
-        started_at=timezone.now() - timedelta(seconds=spread),
+        started_at=timezone.now() - timedelta(seconds=HOUR),
     )
     return channel
+
+
+def add_recent(channel: Channel, *, contacts: tuple[int, int]) -> None:
+    """Deliveries created over the last RATE_WINDOW, the ones the card's rate counts."""
+    if contacts[1] >= contacts[0]:
+        insert_deliveries(channel, contacts=contacts, at=seconds_before_now(WINDOW))
 
 
 def first_member(contact_list: ContactList) -> int:
     return contact_list.memberships.order_by("contact_id").first().contact_id
 
 
-def live_campaign(name: str, contact_list: ContactList, *, per_channel: int) -> Campaign:
-    """A campaign of LIVE_CHANNELS running channels, each with `per_channel` deliveries
-    created over the last hour (channel i reaches the i-th slice of the list)."""
+def live_campaign(name: str, contact_list: ContactList, *, per_channel: int):
+    """A campaign of LIVE_CHANNELS running channels, each with `per_channel` deliveries at an
+    even pace over the last hour (channel i reaches the i-th slice of the list); returns it
+    and a function that adds their last RATE_WINDOW of deliveries, to call just before the
+    timing so that the window is full when measured."""
     campaign = Campaign.objects.create(name=name, contact_list=contact_list)
     first = first_member(contact_list)
     stride = per_channel if contact_list.size >= per_channel * LIVE_CHANNELS else 0
+    recent = per_channel * WINDOW // HOUR
+    later = []
     for i in range(LIVE_CHANNELS):
-        start = first + i * stride
-        contacts = (start, start + per_channel - 1)
-        running_channel(campaign, name=f"bench {i}", contacts=contacts, spread=3600)
-    return campaign
+        start, last = first + i * stride, first + i * stride + per_channel - 1
+        channel = running_channel(campaign, name=f"bench {i}", contacts=(start, last - recent))
+        later.append((channel, (last - recent + 1, last)))
+
+    def fill_rate_window() -> None:
+        for channel, contacts in later:
+            add_recent(channel, contacts=contacts)
+
+    return campaign, fill_rate_window
 
 
 def live_partial_figures(big_list, small_list, *, deliveries: int) -> list[dict]:
     """The polled partial: 20 running channels with 1,000,000 deliveries in all vs the same
     20 channels with 10 deliveries each (the same cards, so only the ledger's size differs)."""
     client = signed_in_client("bench")
-    big = live_campaign("bench live big", big_list, per_channel=deliveries // LIVE_CHANNELS)
-    small = live_campaign("bench live small", small_list, per_channel=SMALL_PER_CHANNEL)
+    per_channel = deliveries // LIVE_CHANNELS
+    big, fill_big = live_campaign("bench live big", big_list, per_channel=per_channel)
+    small, fill_small = live_campaign(
+        "bench live small", small_list, per_channel=SMALL_PER_CHANNEL
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+    fill_big()
+    fill_small()
     urls = [reverse("campaigns:live", args=[campaign.pk]) for campaign in (big, small)]
     big_page, small_page = time_pages(client, urls, repeats=REPEATS, headers=HTMX)
     return [
