@@ -22,6 +22,18 @@ class PageTiming:
     first: float  # seconds of the first request: caches cold
     median: float  # median seconds of the repeated requests
     queries: int  # queries one warm request runs
+    samples: tuple[float, ...] = ()  # seconds of each repeated request
+
+
+def pooled(timings: list[PageTiming]) -> PageTiming:
+    """One page timed in several rounds, as one timing: the median of every sample."""
+    samples = tuple(sample for timing in timings for sample in timing.samples)
+    return PageTiming(
+        first=timings[0].first,
+        median=statistics.median(samples),
+        queries=max(timing.queries for timing in timings),
+        samples=samples,
+    )
 
 
 def signed_in_client(username: str, *, role: str = roles.MANAGERS) -> Client:
@@ -59,7 +71,9 @@ def time_pages(
         for url, timings in zip(urls, samples, strict=True):
             timings.append(seconds(lambda url=url: client.get(url, headers=headers)))
     return [
-        PageTiming(first=first, median=statistics.median(timings), queries=count)
+        PageTiming(
+            first=first, median=statistics.median(timings), queries=count, samples=tuple(timings)
+        )
         for first, timings, count in zip(firsts, samples, queries, strict=True)
     ]
 
