@@ -92,9 +92,10 @@ def cycled_times(times: Sequence[datetime]) -> tuple[str, list]:
     return f"CASE i %% {len(times)} {cases} END", [adapt(t) for t in times]
 
 
-def seconds_before_now(spread_seconds: int) -> tuple[str, list]:
-    """SQL for row i's time, `i % spread_seconds` seconds ago (PostgreSQL only)."""
-    return f"now() - ((i %% {int(spread_seconds)}) * interval '1 second')", []
+def seconds_before_now(spread_seconds: int, *, after: int = 0) -> tuple[str, list]:
+    """SQL for row i's time, `after + i % spread_seconds` seconds ago (PostgreSQL only)."""
+    seconds = f"{int(after)} + i %% {int(spread_seconds)}"
+    return f"now() - (({seconds}) * interval '1 second')", []
 
 
 def insert_deliveries(
@@ -127,12 +128,22 @@ def insert_deliveries(
     return last - first + 1
 
 
-def make_campaigns(contact_list: ContactList, count: int) -> None:
-    """`count` campaigns in every status, each with two channels, in bulk."""
-    statuses = ["draft", "active", "completed", "archived"]
+def make_campaigns(
+    contact_list: ContactList,
+    count: int,
+    *,
+    statuses: Sequence[str] = ("draft", "active", "completed", "archived"),
+    first: int = 0,
+) -> None:
+    """`count` campaigns numbered from `first`, their statuses cycled through `statuses`,
+    each with two channels, in bulk."""
     campaigns = Campaign.objects.bulk_create(
-        Campaign(name=f"Bench campaign {i}", contact_list=contact_list, status=statuses[i % 4])
-        for i in range(count)
+        Campaign(
+            name=f"Bench campaign {i}",
+            contact_list=contact_list,
+            status=statuses[i % len(statuses)],
+        )
+        for i in range(first, first + count)
     )
     channel_status = {"draft": "ready", "active": "running", "completed": "completed"}
     Channel.objects.bulk_create(

@@ -78,3 +78,10 @@ def test_it_makes_campaigns_in_every_status_with_two_channels_each():
         "completed": 2,
         "archived": 2,
     }
+
+
+def test_it_makes_campaigns_numbered_from_first_in_the_statuses_asked():
+    make_campaigns(ContactList.objects.create(name="bench"), 5, statuses=["active"], first=1000)
+    names = set(Campaign.objects.values_list("name", flat=True))
+    assert names == {f"Bench campaign {i}" for i in range(1000, 1005)}
+    assert set(Campaign.objects.values_list("status", flat=True)) == {"active"}

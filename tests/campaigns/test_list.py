@@ -162,3 +162,26 @@ def test_it_uses_a_fixed_number_of_queries(manager_client, manager, params):
                 channel.start(by=manager)
     assert Campaign.objects.count() == 13
     assert count_queries(manager_client, **params) == few
+
+
+def test_it_sorts_a_search_by_creation_across_pages(manager_client):
+    for index in range(30):
+        CampaignFactory(name=f"Spring {index:02}")
+        CampaignFactory(name=f"Autumn {index:02}")
+    newest = names(manager_client.get(URL, {"q": "spring"}))
+    assert newest == [f"Spring {index:02}" for index in range(29, 4, -1)]
+    rest = names(manager_client.get(URL, {"q": "spring", "page": 2}))
+    assert rest == [f"Spring {index:02}" for index in range(4, -1, -1)]
+    oldest = names(manager_client.get(URL, {"q": "SPRING", "sort": "created"}))
+    assert oldest[:3] == ["Spring 00", "Spring 01", "Spring 02"]
+
+
+@pytest.mark.postgres
+def test_it_searches_names_through_a_trigram_index_on_postgresql(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'campaign_name_search_idx'"
+        )
+        [(definition,)] = cursor.fetchall()
+    # The expression Django's icontains compares, or the planner cannot use it.
+    assert "upper((name)::text) gin_trgm_ops" in definition

@@ -109,3 +109,23 @@ def test_it_uses_a_fixed_number_of_queries_however_many_channels(manager_client,
     assert few == many
     # The whole request, session, user and permissions included.
     assert many <= 6
+
+
+def count_live_queries(client, campaign) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(live_url(campaign), headers=HTMX).status_code == 200
+    return len(queries)
+
+
+def test_it_reads_a_fixed_number_of_queries_however_many_channels(manager_client, manager):
+    campaign = CampaignFactory()
+    ChannelFactory(campaign=campaign).start(by=manager)
+    count_live_queries(manager_client, campaign)
+    few = count_live_queries(manager_client, campaign)
+    for kind in [*Channel.Kind, *Channel.Kind]:
+        channel = ChannelFactory(campaign=campaign, kind=kind)
+        channel.start(by=manager)
+        DeliveryFactory.create_batch(3, channel=channel)
+    ChannelFactory(campaign=campaign)  # and one still Ready
+    assert campaign.channels.count() == 8
+    assert count_live_queries(manager_client, campaign) == few

@@ -30,6 +30,23 @@ def test_it_computes_the_rate_over_the_last_30_seconds(manager):
     assert loaded.seconds_left == 170
 
 
+def test_it_takes_the_rate_over_the_newest_deliveries_when_more_came(manager, monkeypatch):
+    monkeypatch.setattr("channels.progress.RATE_SAMPLE", 5)
+    channel = ChannelFactory()
+    channel.start(by=manager)
+    now = timezone.now()
+    Channel.objects.filter(pk=channel.pk).update(
+        started_at=now - timedelta(minutes=5),
+        lane_heartbeats={"0": now.timestamp() - 1},  # a worker claimed a second ago
+    )
+    DeliveryFactory.create_batch(5, channel=channel, created_at=now - timedelta(seconds=2))
+    DeliveryFactory.create_batch(10, channel=channel, created_at=now - timedelta(seconds=20))
+    [loaded] = load_live_channels(channel.campaign, now=now)
+    # Only the 5 newest are read: 5 in the last 2 s, not 15 in the last 30 s.
+    assert loaded.recent_deliveries == 5
+    assert loaded.rate == 2.5
+
+
 def test_it_uses_the_time_since_start_when_shorter(manager):
     channel = ChannelFactory()
     channel.start(by=manager)
