@@ -75,7 +75,7 @@ def test_it_shows_charts_and_remarkets_no_answer_to_sms(
 
     page.get_by_role("link", name="Remarket").click()
     expect(page.get_by_role("heading", name=re.compile("Remarket Spring calls"))).to_be_visible()
-    page.get_by_role("checkbox", name=re.compile("No answer")).check()
+    page.locator("input[name=outcomes][value=no_answer]").check()
     page.get_by_label("Kind").select_option("sms")
     page.get_by_label("Name").fill("No-answer SMS")
     page.get_by_label("Message template").fill("Hi {first_name}, sorry we missed you.")
