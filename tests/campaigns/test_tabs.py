@@ -99,3 +99,15 @@ def test_the_activity_tab_reads_a_fixed_number_of_queries(
     log(campaign, 60)
     with django_assert_max_num_queries(12):
         viewer_client.get(reverse("campaigns:activity", args=[campaign.pk]))
+
+
+def test_a_person_without_a_role_is_refused_every_tab(client, django_user_model):
+    campaign = CampaignFactory()
+    client.force_login(django_user_model.objects.create_user("nobody", password="x"))
+    for name in ("campaigns:detail", "campaigns:analytics", "campaigns:activity"):
+        assert client.get(reverse(name, args=[campaign.pk])).status_code == 403
+
+
+def test_every_tab_answers_404_for_an_unknown_campaign(viewer_client):
+    for name in ("campaigns:detail", "campaigns:analytics", "campaigns:activity"):
+        assert viewer_client.get(reverse(name, args=[999_999])).status_code == 404
