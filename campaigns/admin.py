@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from channels.admin import COUNTERS, ReadOnlyAdmin, transition_action
+from channels.admin import COUNTERS, ReadOnlyAdmin, ReadOnlyInline, transition_action
 from channels.models import Channel
 
 from .models import (
@@ -123,15 +123,9 @@ class ContactListAdmin(admin.ModelAdmin):
             contact_list.delete_with_files()
 
 
-class ConsentChangeInline(admin.TabularInline):
+class ConsentChangeInline(ReadOnlyInline):
     model = ConsentChange
     fields = ("created_at", "kind", "opted_out", "source", "detail", "actor")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Contact)

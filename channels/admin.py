@@ -61,6 +61,20 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows only Herald writes, listed under their parent: every field shown, none changed,
+    none added or deleted here. Subclasses name the model and its `fields`."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 class OperateChannelPermission:
     def has_operate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("channels.operate_channel")
@@ -115,17 +129,11 @@ class ChannelAdmin(OperateChannelPermission, admin.ModelAdmin):
             channel.remove(by=request.user)
 
 
-class EarlierCallInline(admin.TabularInline):
-    """A delivery's earlier calls (voice retries), read only: the engine writes them."""
+class EarlierCallInline(ReadOnlyInline):
+    """A delivery's earlier calls (voice retries): the engine writes them."""
 
     model = Attempt
     fields = ("number", "outcome", "provider_id", "started_at", "ended_at", "details")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Delivery)

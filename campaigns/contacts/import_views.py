@@ -3,6 +3,7 @@ cancelling or resuming it."""
 
 import csv
 import io
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.db import transaction
@@ -105,34 +106,39 @@ def import_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     job = _get_job(request, pk, *IMPORT_PERMISSIONS)
     if request.method != "POST":
         return render(request, "contacts/import_cancel.html", {"job": job})
-    try:
-        job.cancel(by=request.user)
-    except AlreadyDone as exc:
-        messages.info(request, str(exc))
-    except InvalidTransition as exc:
-        return _progress(request, job, status=409, import_refusal=str(exc))
-    else:
-        messages.success(
-            request,
-            f"Import of {job.original_name} cancelled. The {job.rows_imported:,} contacts it "
-            "imported stay in the list; the rest of the file was not read, and it is deleted.",
-        )
-    return _progress(request, job) if request.htmx else redirect(job)
+    return _act(
+        request,
+        job,
+        job.cancel,
+        lambda: (
+            f"Import of {job.original_name} cancelled. The {job.rows_imported:,} contacts "
+            "it imported stay in the list; the rest of the file was not read, and it is deleted."
+        ),
+    )
 
 
 @require_POST
 def import_resume(request: HttpRequest, pk: int) -> HttpResponse:
     job = _get_job(request, pk, *IMPORT_PERMISSIONS)
+    return _act(
+        request,
+        job,
+        job.resume,
+        lambda: f"Import of {job.original_name} resumes at row {job.next_row:,}.",
+    )
+
+
+def _act(request: HttpRequest, job: ImportJob, transition, done: Callable[[], str]):
+    """Cancel or Resume: the transition, its message, and the import's progress again (409
+    with the refusal when the import's state allows it no more)."""
     try:
-        job.resume(by=request.user)
+        transition(by=request.user)
     except AlreadyDone as exc:
         messages.info(request, str(exc))
     except InvalidTransition as exc:
         return _progress(request, job, status=409, import_refusal=str(exc))
     else:
-        messages.success(
-            request, f"Import of {job.original_name} resumes at row {job.next_row:,}."
-        )
+        messages.success(request, done())
     return _progress(request, job) if request.htmx else redirect(job)
 
 
