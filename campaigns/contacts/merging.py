@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from campaigns.models import Contact, ContactList, Membership
@@ -79,10 +80,8 @@ class _Known:
         phones = {c.phone for c in incoming if c.phone}
         emails = {c.email.lower() for c in incoming if c.email}
         found: dict[int, Contact] = {}
-        if phones:
-            found.update((c.pk, c) for c in Contact.objects.filter(phone__in=phones))
-        if emails:
-            found.update((c.pk, c) for c in Contact.objects.filter(email__in=emails))
+        for column, values in (("phone", phones), ("email", emails)):
+            found.update((c.pk, c) for c in _stored_with(column, values))
         self.in_list = set(
             Membership.objects.filter(contact_list_id=list_id, contact_id__in=found).values_list(
                 "contact_id", flat=True
@@ -105,6 +104,27 @@ class _Known:
             self.by_phone.setdefault(contact.phone, contact)
         if contact.email:
             self.by_email.setdefault(contact.email.lower(), contact)
+
+
+def _stored_with(column: str, values: set[str]) -> models.QuerySet | list:
+    """The stored contacts whose `column` (phone or email, each indexed) is one of `values`.
+
+    The values go as one parameter (an array, a JSON list), not one placeholder each: with
+    `__in` and 2,000 of them, building, parsing and planning the statement cost more on
+    PostgreSQL than the index look-ups themselves (profiled: 3.4 s of the 10 s a 100,000-row
+    import spent writing).
+    """
+    if not values:
+        return []
+    # The column's name comes from this module (phone or email), never from the input.
+    quoted = connection.ops.quote_name(column)
+    if connection.vendor == "postgresql":
+        where, param = f"{quoted} = ANY(%s::text[])", list(values)
+    else:  # SQLite
+        where = f"{quoted} IN (SELECT value FROM json_each(%s))"  # noqa: S608
+        param = json.dumps(list(values))
+    matches = RawSQL(where, [param], output_field=models.BooleanField())  # noqa: S611
+    return Contact.objects.filter(matches)
 
 
 def _room_for(new_attributes: dict, stored: dict) -> dict:
@@ -229,49 +249,66 @@ def _insert_contacts(contacts: list[Incoming]) -> None:
 
     Plain SQL rather than bulk_create: the ORM spends about 100 µs a row preparing model
     instances and values, twice what the importer's phone and email checks cost, and SPEC
-    section 8 wants the import at 60% of the checks' rate. Ids are taken in insertion order,
-    so the sorted returned ids match the rows in order.
+    section 8 wants the import at 60% of the checks' rate.
     """
     if not contacts:
         return
     now = timezone.now()
-    table = connection.ops.quote_name(Contact._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in (*CONTACT_COLUMNS, "created_at"))
     rows = [
         (c.name, c.phone, c.email, c.timezone, json.dumps(c.attributes))
         + tuple(getattr(c, name) for name in Contact.OPT_OUT_FIELDS.values())
         + (c.zone_key,)
         for c in contacts
     ]
+    if connection.vendor == "postgresql":
+        ids = _copy_contacts(rows, now)
+    else:
+        ids = _insert_contact_rows(rows, now)
+    for contact, pk in zip(contacts, ids, strict=True):
+        contact.pk = pk
+
+
+def _copy_contacts(rows: list[tuple], now) -> list[int]:
+    """PostgreSQL: the rows' ids taken from the table's sequence, then the rows COPYed in
+    with them. Measured against one INSERT … SELECT FROM unnest(arrays) … RETURNING id of
+    2,000 rows: 0.94–1.01 s against 1.20–1.48 s for 40,000 contacts."""
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    columns = ", ".join(
+        connection.ops.quote_name(c) for c in ("id", *CONTACT_COLUMNS, "created_at")
+    )
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One statement of arrays: a VALUES list of 2,000 rows takes PostgreSQL longer to
-            # parse and plan than to insert.
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Contact._meta.db_table, len(rows)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        # The psycopg cursor under Django's wrapper: COPY has no Django API.
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                copy.write_row((pk, *row, now))
+    return ids
+
+
+def _insert_contact_rows(rows: list[tuple], now) -> list[int]:
+    """SQLite: multi-row INSERTs … RETURNING id, as many rows a statement as its parameter
+    limit allows. Ids are taken in insertion order, so the sorted ids match the rows."""
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in (*CONTACT_COLUMNS, "created_at"))
+    created_at = connection.ops.adapt_datetimefield_value(now)
+    width = len(CONTACT_COLUMNS) + 1
+    per_statement = max(1, connection.features.max_query_params // width)
+    placeholders = "(" + ", ".join(["%s"] * width) + ")"
+    ids = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            part = rows[start : start + per_statement]
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) "  # noqa: S608 (names from the model)
-                "SELECT n, p, e, tz, a::jsonb, v, s, m, z, %s FROM unnest("
-                "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], "
-                "%s::bool[], %s::bool[], %s::bool[], %s::text[]) WITH ORDINALITY "
-                "AS r(n, p, e, tz, a, v, s, m, z, ord) ORDER BY ord RETURNING id",
-                [now, *(list(column) for column in zip(*rows, strict=True))],
+                f"VALUES {', '.join([placeholders] * len(part))} RETURNING id",
+                [value for row in part for value in (*row, created_at)],
             )
-            ids = [row[0] for row in cursor.fetchall()]
-        else:  # SQLite
-            created_at = connection.ops.adapt_datetimefield_value(now)
-            width = len(CONTACT_COLUMNS) + 1
-            per_statement = max(1, connection.features.max_query_params // width)
-            placeholders = "(" + ", ".join(["%s"] * width) + ")"
-            ids = []
-            for start in range(0, len(rows), per_statement):
-                part = rows[start : start + per_statement]
-                cursor.execute(
-                    f"INSERT INTO {table} ({columns}) "  # noqa: S608 (names from the model)
-                    f"VALUES {', '.join([placeholders] * len(part))} RETURNING id",
-                    [value for row in part for value in (*row, created_at)],
-                )
-                ids += [row[0] for row in cursor.fetchall()]
-    for contact, pk in zip(contacts, sorted(ids), strict=True):
-        contact.pk = pk
+            ids += [row[0] for row in cursor.fetchall()]
+    return sorted(ids)
 
 
 def _insert_memberships(list_id: int, contact_ids: list[int]) -> None:

@@ -15,13 +15,29 @@ from django.core.validators import validate_email
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from phonenumbers import PhoneNumber
 
 from channels.models import Channel
 
-from .zones import is_time_zone, not_a_zone_message, zone_key_for
+from .zones import is_time_zone, not_a_zone_message, phone_key, zone_key_for, zones_for_number
 
 if TYPE_CHECKING:
     from .merging import Added
+
+
+def valid_phone_number(raw: str, *, region: str | None = None) -> tuple[PhoneNumber, int]:
+    """`raw` (stripped, not blank) parsed, with its `phonenumbers.PhoneNumberType`; raise
+    ValidationError with a message a person can act on when it is not a valid number."""
+    try:
+        number = phonenumbers.parse(raw, region or settings.HERALD_DEFAULT_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(f"“{raw}” is not a phone number.", code="invalid_phone") from exc
+    # UNKNOWN exactly when `is_valid_number` is false (both match the number against its
+    # region's patterns); the type also says which time zones the number is in.
+    kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
+        raise ValidationError(f"“{raw}” is not a valid phone number.", code="invalid_phone")
+    return number, kind
 
 
 def normalize_phone(raw: str, *, region: str | None = None) -> str:
@@ -29,13 +45,19 @@ def normalize_phone(raw: str, *, region: str | None = None) -> str:
     raw = (raw or "").strip()
     if not raw:
         return ""
-    try:
-        number = phonenumbers.parse(raw, region or settings.HERALD_DEFAULT_REGION)
-    except phonenumbers.NumberParseException as exc:
-        raise ValidationError(f"“{raw}” is not a phone number.", code="invalid_phone") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise ValidationError(f"“{raw}” is not a valid phone number.", code="invalid_phone")
+    number, _ = valid_phone_number(raw, region=region)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_phone_with_zones(raw: str, *, region: str | None = None) -> tuple[str, str]:
+    """`normalize_phone`, and the zone key of a contact with that phone and no time zone
+    (`zones.zone_key_for`), found from the same check."""
+    raw = (raw or "").strip()
+    if not raw:
+        return "", ""
+    number, kind = valid_phone_number(raw, region=region)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164, phone_key(zones_for_number(number, kind))
 
 
 class Contact(models.Model):

@@ -42,20 +42,40 @@ def validate_time_zone(name: str) -> None:
         raise ValidationError(not_a_zone_message(name))
 
 
+def zones_for_number(number: phonenumbers.PhoneNumber, kind: int) -> tuple[str, ...]:
+    """The IANA zones a parsed number of type `kind` (`phonenumbers.number_type`) may be in.
+
+    `time_zones_for_number` would work out the type again, which costs as much as the
+    validation that already found it (the importer derives each row's key from its check).
+    """
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
+        return ()
+    if phonenumbers.is_number_type_geographical(kind, number.country_code):
+        zones = phone_zones.time_zones_for_geographical_number(number)
+    else:
+        zones = phone_zones.time_zones_for_number(number)
+    return tuple(sorted(z for z in zones if is_time_zone(z)))
+
+
 def zones_for_phone(phone: str) -> tuple[str, ...]:
     """The IANA zones an E.164 number may be in (none when phonenumbers does not know)."""
     try:
         number = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:
         return ()
-    return tuple(sorted(z for z in phone_zones.time_zones_for_number(number) if is_time_zone(z)))
+    return zones_for_number(number, phonenumbers.number_type(number))
+
+
+def phone_key(zones: tuple[str, ...]) -> str:
+    """The zone key of a contact with no time zone of its own and a phone in `zones`."""
+    return SEPARATOR.join(zones)
 
 
 def zone_key_for(*, timezone: str, phone: str) -> str:
     if timezone:
         return timezone
     if phone:
-        return SEPARATOR.join(zones_for_phone(phone))
+        return phone_key(zones_for_phone(phone))
     return ""
 
 

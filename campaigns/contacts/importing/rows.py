@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
+from campaigns.contacts.models import normalize_phone_with_zones
 from campaigns.contacts.zones import not_a_zone_message, zone_key_for
-from campaigns.models import Contact, normalize_phone
+from campaigns.models import Contact
 from channels.models import Channel
 
 from .layout import Layout
@@ -62,9 +63,16 @@ class Candidate:
     opted_out_sms: bool = False
     opted_out_email: bool = False
     pk: int | None = None
+    # (a phone, the zone key it gives): found by the row's phone check, which costs as much
+    # as working the key out again; a merge that gives the candidate another phone does not
+    # use it.
+    phone_zone_key: tuple[str, str] = ("", "")
 
     @property
     def zone_key(self) -> str:
+        phone, key = self.phone_zone_key
+        if not self.timezone and self.phone and self.phone == phone:
+            return key
         return zone_key_for(timezone=self.timezone, phone=self.phone)
 
 
@@ -102,11 +110,12 @@ def _text(raw: str, region: str) -> str:
     return raw
 
 
-def _phone(raw: str, region: str) -> str:
+def _phone(raw: str, region: str) -> tuple[str, str]:
+    """The phone as E.164, and its zone key (`Candidate.phone_zone_key`)."""
     if not raw:
-        return ""
+        return "", ""
     try:
-        return normalize_phone(raw, region=region)
+        return normalize_phone_with_zones(raw, region=region)
     except ValidationError as exc:
         raise Rejected(exc.messages[0]) from exc
 
@@ -221,11 +230,13 @@ def parse_row(
         value = _cell(cells, index)
         if value:
             attributes[key] = value
+    phone_zone_key = values.get("phone", ("", ""))
     return Candidate(
         name,
-        values.get("phone", ""),
+        phone_zone_key[0],
         values.get("email", ""),
         values.get("timezone", DEFAULT_TIMEZONE),
         attributes,
         **opted_out,
+        phone_zone_key=phone_zone_key,
     ), []

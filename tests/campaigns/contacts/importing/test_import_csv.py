@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from campaigns.contacts.importing import ImportRefused, import_csv, inspect_csv
+from campaigns.contacts.zones import zone_key_for
 from campaigns.models import Contact, Membership
 from tests.factories import ContactListFactory
 
@@ -148,3 +149,28 @@ def test_it_stores_no_zone_when_none_is_given_and_derives_the_zone_key():
         "Mail": ("", ""),
     }
     assert [error.column for error in result.errors] == ["timezone"]
+
+
+def test_it_gives_each_phone_the_zone_key_the_rule_gives_it():
+    # The importer takes the key from the row's phone check (one number type per row), not
+    # from `zone_key_for`: both must agree, for geographic numbers, mobiles, numbers spanning
+    # zones and non-geographic ones (toll-free).
+    phones = [
+        "+13125550100",  # Chicago
+        "(212) 555-0100",  # New York, written nationally
+        "+447911123456",  # a UK mobile
+        "+61 2 9374 4000",  # Sydney
+        "+7 495 123 4567",  # Moscow
+        "+1 800 555 0199",  # toll-free: no geography
+        "+39 06 6982 1234",  # Rome, with the Italian leading zero
+    ]
+    lines = [f"P{i},{phone}," for i, phone in enumerate(phones)]
+    source = io.BytesIO(("name,phone,email\n" + "\n".join(lines) + "\n").encode())
+    contact_list = ContactListFactory()
+    result = import_csv(contact_list=contact_list, source=source, default_region="US")
+    assert result.imported == len(phones)
+    stored = list(Contact.objects.order_by("pk"))
+    assert [c.zone_key for c in stored] == [
+        zone_key_for(timezone="", phone=c.phone) for c in stored
+    ]
+    assert {c.zone_key for c in stored} >= {"America/Chicago", "America/New_York"}

@@ -164,3 +164,44 @@ def test_the_migration_releases_uploads_of_imports_completed_before():
     failed.refresh_from_db()
     assert not done.file and not done_path.exists()
     assert failed.file and failed_path.exists()
+
+
+@pytest.mark.parametrize("update_existing", [False, True])
+def test_it_runs_a_fixed_number_of_queries_per_chunk_whatever_its_rows(
+    monkeypatch, update_existing
+):
+    """A chunk's queries do not grow with its rows: new contacts, stored ones matched by
+    phone or by email (with another name, so reported and, with update_existing, updated),
+    rejected rows and the report all cost the same statements for 10 rows as for 100."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import ContactFactory
+
+    monkeypatch.setattr(importer_module, "BATCH_ROWS", 1_000)
+
+    def queries_for(rows: int, *, first: int) -> int:
+        lines = []
+        for i in range(first, first + rows):
+            phone = f"+1312555{i:04d}"
+            email = f"p{i}@example.com"
+            if i % 5 == 1:
+                ContactFactory(name=f"Stored {i}", phone=phone, email="")
+            elif i % 5 == 2:
+                ContactFactory(name=f"Stored {i}", phone="", email=email)
+            bad = "nope" if i % 5 == 3 else phone
+            lines.append(f"Row {i},{bad},{email}")
+        data = ("name,phone,email\n" + "\n".join(lines) + "\n").encode()
+        job = job_for(data, contact_list=ContactListFactory(), update_existing=update_existing)
+        with CaptureQueriesContext(connection) as captured:
+            assert importing.run_import_chunk(job_id=job.pk) is False
+        job.refresh_from_db()
+        assert job.status == ImportJob.Status.COMPLETED
+        assert (job.rows_read, job.rows_matched, job.rows_rejected) == (
+            rows,
+            rows * 2 // 5,
+            rows // 5,
+        )
+        return len(captured)
+
+    assert queries_for(10, first=0) == queries_for(100, first=1000)
