@@ -46,6 +46,7 @@ def every_page(tmp_path) -> list[str]:
     campaign.refresh_status()
     delivery = DeliveryFactory(channel=channel, contact=membership.contact)
     job = ImportJobFactory(contact_list=contact_list)
+    ready = ChannelFactory()
     return [
         reverse("campaigns:list"),
         reverse("campaigns:list") + "?status=archived",
@@ -56,6 +57,10 @@ def every_page(tmp_path) -> list[str]:
         reverse("campaigns:delete", args=[campaign.pk]),
         reverse("campaigns:add_channel", args=[campaign.pk]),
         reverse("campaigns:analytics", args=[campaign.pk]),
+        reverse("campaigns:activity", args=[campaign.pk]),
+        reverse("channels:schedule", args=[ready.pk]),
+        reverse("preferences:edit"),
+        reverse("contacts:import_cancel", args=[job.pk]),
         reverse("channels:providers"),
         reverse("channels:edit", args=[channel.pk]),
         reverse("channels:stop", args=[channel.pk]),
