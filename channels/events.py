@@ -30,7 +30,7 @@ from django.db import connection, models, transaction
 from django.db.models import OuterRef
 from django.utils import timezone
 
-from .models import Channel, CounterDelta, Delivery, ProviderEvent
+from .models import Attempt, Channel, CounterDelta, Delivery, ProviderEvent
 from .retries import add_details, earlier_call
 
 log = logging.getLogger("herald.events")
@@ -86,11 +86,11 @@ def ingest(report: Report) -> str:
     which finds a duplicate already stored and changes nothing.
     """
     with transaction.atomic():
-        delivery = find_delivery(report)
+        delivery, call = find_delivery(report)
         if delivery is None:
             stored = store_once(report, delivery=None, result=ProviderEvent.Result.UNKNOWN)
             return ProviderEvent.Result.UNKNOWN if stored else DUPLICATE
-        if call := earlier_call(delivery, report.provider_id):
+        if call is not None:
             # The contact was called again since: the new call's outcome is not this one.
             result = ProviderEvent.Result.STALE
             if not store_once(report, delivery=delivery, result=result):
@@ -180,10 +180,11 @@ CHANNEL_UNREAD = (
 )
 
 
-def find_delivery(report: Report) -> Delivery | None:
+def find_delivery(report: Report) -> tuple[Delivery | None, Attempt | None]:
     """The delivery an event is about, locked, with its channel: by our id when the provider
     echoes it back (so an event that outruns the send's answer still finds its row), else by
-    the provider's id."""
+    the provider's id. With it, the delivery's earlier call the event is about, when it is
+    not about the latest one (voice retries), else None."""
     rows = (
         Delivery.objects.select_for_update(of=("self",))
         .select_related("channel")
@@ -192,22 +193,27 @@ def find_delivery(report: Report) -> Delivery | None:
     )
     if report.delivery_id is not None:
         delivery = rows.filter(pk=report.delivery_id).first()
+        # No query unless the delivery was called more than once under other ids.
+        call = earlier_call(delivery, report.provider_id) if delivery else None
         if (
             delivery
             and report.provider_id
             and delivery.provider_id not in ("", report.provider_id)
-            and not earlier_call(delivery, report.provider_id)
+            and call is None
         ):
             log.warning(
                 "event %s names delivery %s with another provider id", report.event_id, delivery.pk
             )
-            return None
-        return delivery
+            return None, None
+        return delivery, call
     if report.provider_id:
         found = rows.filter(provider_id=report.provider_id).order_by("pk").first()
+        if found:
+            return found, None
         # Else perhaps an earlier call of a contact called again (voice retries).
-        return found or rows.filter(earlier_calls__provider_id=report.provider_id).first()
-    return None
+        delivery = rows.filter(earlier_calls__provider_id=report.provider_id).first()
+        return delivery, earlier_call(delivery, report.provider_id) if delivery else None
+    return None, None
 
 
 def apply(delivery: Delivery, report: Report, *, counted_here: bool, store) -> str:
