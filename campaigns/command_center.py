@@ -29,7 +29,8 @@ def get_campaign_for_user(
 
 
 def live_context(campaign: Campaign, **extra) -> dict:
-    """What the `live` partial needs: two queries, however many channels."""
+    """What the `live` partial needs: a fixed number of queries, however many channels and
+    deliveries (channels.progress.load_live_channels says which)."""
     channels = load_live_channels(campaign, now=timezone.now())
     return {
         "campaign": campaign,
