@@ -27,7 +27,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection, models, transaction
-from django.db.models import OuterRef
 from django.utils import timezone
 
 from .models import Attempt, Channel, CounterDelta, Delivery, ProviderEvent
@@ -98,21 +97,7 @@ def ingest(report: Report) -> str:
             add_details(call, report.details)
         else:
             # Never waits for the channel's row (see the module's docstring).
-            locked = (
-                Channel.objects.select_for_update(no_key=True, skip_locked=True)
-                .filter(pk=delivery.channel_id)
-                .annotate(
-                    deltas_waiting=models.Exists(
-                        CounterDelta.objects.filter(channel_id=OuterRef("pk"))
-                    )
-                )
-                .values(*LOCKED_COUNTERS, "deltas_waiting")
-                .first()
-            )
-            counted_here = locked is not None
-            if counted_here:
-                for name, value in locked.items():  # as they stand under the lock
-                    setattr(delivery.channel, name, value)
+            delivery.channel, counted_here = event_channel(delivery.channel_id)
             result = apply(
                 delivery,
                 report,
@@ -167,32 +152,13 @@ def store_once(report: Report, *, delivery: Delivery | None, result: str) -> boo
         return cursor.fetchone() is not None
 
 
-CHANNEL_UNREAD = (
-    "voice_script",
-    "sms_template",
-    "email_body",
-    "email_subject",
-    "audience_zones",
-    "zone_cursors",
-    "lane_heartbeats",
-    "source_outcomes",
-    "window_days",
-)
-
-
 def find_delivery(report: Report) -> tuple[Delivery | None, Attempt | None]:
-    """The delivery an event is about, locked, with its channel: by our id when the provider
-    echoes it back (so an event that outruns the send's answer still finds its row), else by
-    the provider's id. With it, the delivery's earlier call the event is about, when it is
-    not about the latest one (voice retries), else None."""
-    rows = (
-        Delivery.objects.select_for_update(of=("self",))
-        .select_related("channel")
-        # An event needs the channel's kind and counters, not its content or engine state.
-        .defer(*(f"channel__{name}" for name in CHANNEL_UNREAD))
-    )
+    """The delivery an event is about, locked: by our id when the provider echoes it back
+    (so an event that outruns the send's answer still finds its row), else by the
+    provider's id. With it, the delivery's earlier call the event is about, when it is not
+    about the latest one (voice retries), else None."""
     if report.delivery_id is not None:
-        delivery = rows.filter(pk=report.delivery_id).first()
+        delivery = locked_delivery("id = %s", report.delivery_id)
         # No query unless the delivery was called more than once under other ids.
         call = earlier_call(delivery, report.provider_id) if delivery else None
         if (
@@ -207,13 +173,81 @@ def find_delivery(report: Report) -> tuple[Delivery | None, Attempt | None]:
             return None, None
         return delivery, call
     if report.provider_id:
-        found = rows.filter(provider_id=report.provider_id).order_by("pk").first()
+        found = locked_delivery("provider_id = %s", report.provider_id)
         if found:
             return found, None
         # Else perhaps an earlier call of a contact called again (voice retries).
-        delivery = rows.filter(earlier_calls__provider_id=report.provider_id).first()
+        delivery = (
+            Delivery.objects.select_for_update()
+            .filter(earlier_calls__provider_id=report.provider_id)
+            .first()
+        )
         return delivery, earlier_call(delivery, report.provider_id) if delivery else None
     return None, None
+
+
+# Every callback runs these two reads: written once as plain SQL, since building them
+# through the ORM cost a callback more than the database spent running them (bench
+# `webhooks`, profiled in the README).
+
+
+def locked_delivery(condition: str, value: object) -> Delivery | None:
+    """The first delivery (by id) meeting `condition`, its row locked until the commit."""
+    fields = Delivery._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = (
+        f"SELECT {columns} FROM {Delivery._meta.db_table} "  # noqa: S608 (names, not input)
+        f"WHERE {condition} ORDER BY id LIMIT 1{lock}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return from_row(Delivery, fields, row)
+
+
+def from_row(model: type[models.Model], fields: list[models.Field], row: tuple) -> models.Model:
+    """An instance of `model` from a row of `fields` (in the model's order, others deferred),
+    each value converted as the ORM would (JSON decoded, SQLite's booleans, ...)."""
+    values = []
+    for model_field, value in zip(fields, row, strict=True):
+        column = model_field.get_col(model._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(
+            connection
+        )
+        for converter in converters:
+            value = converter(value, column, connection)
+        values.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], values)
+
+
+def event_channel(channel_id: int) -> tuple[Channel, bool]:
+    """The channel's kind and counters, and whether this transaction now holds its row: the
+    row is taken only if free (SKIP LOCKED), else read as it stands, without waiting."""
+    wanted = {"id", "kind", *LOCKED_COUNTERS}
+    fields = [f for f in Channel._meta.concrete_fields if f.attname in wanted]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = Channel._meta.db_table
+    deltas = CounterDelta._meta.db_table
+    waiting = f"EXISTS (SELECT 1 FROM {deltas} WHERE channel_id = {table}.id)"  # noqa: S608
+    features = connection.features
+    lock = ""
+    if features.has_select_for_update_skip_locked:
+        no_key = "NO KEY " if features.has_select_for_no_key_update else ""
+        lock = f" FOR {no_key}UPDATE SKIP LOCKED"
+    select = f"SELECT {columns}, {waiting} FROM {table} WHERE id = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(select + lock, [channel_id])
+        row = cursor.fetchone()
+        counted_here = row is not None
+        if row is None:  # another transaction holds it: read it, count beside it
+            cursor.execute(select, [channel_id])
+            row = cursor.fetchone()
+    channel = from_row(Channel, fields, row[:-1])
+    channel.deltas_waiting = bool(row[-1])
+    return channel, counted_here
 
 
 def apply(delivery: Delivery, report: Report, *, counted_here: bool, store) -> str:
@@ -252,7 +286,7 @@ def apply(delivery: Delivery, report: Report, *, counted_here: bool, store) -> s
         return DUPLICATE
     if not changes:
         return result
-    Delivery.objects.filter(pk=delivery.pk).update(**changes)
+    update_row(Delivery, delivery.pk, changes)
     for name, value in changes.items():
         setattr(delivery, name, value)
     if moves or newly_converted:
@@ -329,13 +363,26 @@ def add_to_channel(channel: Channel, deltas: list[CounterDelta]) -> None:
     channel.outcome_counts = {outcome: n for outcome, n in counts.items() if n}
     channel.in_flight += sum(d.in_flight for d in deltas)
     channel.processed += sum(d.processed for d in deltas)
-    Channel.objects.filter(pk=channel.pk).update(
-        in_flight=models.F("in_flight") + sum(d.in_flight for d in deltas),
-        processed=models.F("processed") + sum(d.processed for d in deltas),
-        interrupted=models.F("interrupted") + sum(d.interrupted for d in deltas),
-        converted=models.F("converted") + sum(d.converted for d in deltas),
-        outcome_counts=channel.outcome_counts,
-    )
+    counters = ("in_flight", "processed", "interrupted", "converted")
+    added = ", ".join(f"{name} = {name} + %s" for name in counters)
+    outcomes = Channel._meta.get_field("outcome_counts")
+    sql = f"UPDATE {Channel._meta.db_table} SET {added}, outcome_counts = %s WHERE id = %s"  # noqa: S608
+    params = [sum(getattr(d, name) for d in deltas) for name in counters]
+    params += [outcomes.get_db_prep_save(channel.outcome_counts, connection), channel.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def update_row(model: type[models.Model], pk: int, changes: dict) -> None:
+    """`model.objects.filter(pk=pk).update(**changes)` for plain values, in one statement
+    written here rather than built by the ORM (see `locked_delivery`)."""
+    fields = [model._meta.get_field(name) for name in changes]
+    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {model._meta.db_table} SET {assignments} WHERE id = %s"  # noqa: S608
+    values = zip(fields, changes.values(), strict=True)
+    params = [f.get_db_prep_save(value, connection) for f, value in values]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, pk])
 
 
 def take_waiting(channel_id: int) -> list[CounterDelta]:
