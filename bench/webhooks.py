@@ -18,7 +18,7 @@ from campaigns.models import ContactList
 from channels import dispatch, events
 from channels.models import Channel, Delivery
 
-from .data import new_channel
+from .data import new_channel, settle
 from .processes import ROOT, bench_env, database_url
 from .report import figure
 
@@ -112,6 +112,7 @@ def webhook_figure(contact_list: ContactList, *, count: int) -> dict:
     """Signed Twilio status callbacks for one channel, posted concurrently to gunicorn with
     two web processes, vs the same server's rate on the health check (a trivial view)."""
     channel = accepted_channel(contact_list, count)
+    settle()  # the million-row figures before this one leave autovacuum work behind
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     connection.close()  # the server's processes take their own connections

@@ -344,7 +344,7 @@ def count_move(
             delivery.channel, [delta, *(take_waiting(delivery.channel_id) if waiting else [])]
         )
     else:
-        delta.save()
+        insert_row(delta)
     channel = delivery.channel
     # Only an event that counted on the row knows the counters; the others' deltas are
     # folded (and the channel completed) by the supervisor's next tick.
@@ -385,12 +385,31 @@ def update_row(model: type[models.Model], pk: int, changes: dict) -> None:
         cursor.execute(sql, [*params, pk])
 
 
+def insert_row(instance: models.Model) -> None:
+    """`instance.save()` of a new row with plain values and nothing listening to its
+    signals, in one statement written here (see `locked_delivery`); its pk stays unset."""
+    fields = [f for f in instance._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    slots = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {instance._meta.db_table} ({columns}) VALUES ({slots})"  # noqa: S608
+    params = [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def take_waiting(channel_id: int) -> list[CounterDelta]:
-    """The channel's pending CounterDeltas, deleted (the caller holds its row and adds them)."""
-    waiting = list(CounterDelta.objects.filter(channel_id=channel_id))
-    if waiting:
-        CounterDelta.objects.filter(pk__in=[d.pk for d in waiting]).delete()
-    return waiting
+    """The channel's pending CounterDeltas, deleted (the caller holds its row and adds them):
+    one `DELETE … RETURNING`, so a delta written meanwhile is either taken or left whole."""
+    fields = [f for f in CounterDelta._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    sql = (
+        f"DELETE FROM {CounterDelta._meta.db_table} WHERE channel_id = %s "  # noqa: S608
+        f"RETURNING {columns}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [channel_id])
+        rows = cursor.fetchall()
+    return [from_row(CounterDelta, fields, row) for row in rows]
 
 
 def fold(*, channel_id: int) -> int:
