@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from .bulk import rows_source
 from .models import Channel, CounterDelta, Delivery, InvalidTransition
 from .options import option
 from .providers import Accepted, Answer, Outgoing, ProviderResult, RateLimited
@@ -48,23 +49,21 @@ def update_deliveries(rows: list[tuple], *, from_state: str, now, outcome_due) -
     An accepted row stays open: no finish time, and its lease becomes the instant by which
     its final event must have come (`outcome_due`).
     """
-    # Only placeholders and our own table name are formatted into the statement. VALUES
-    # columns are named column1, column2, ... on both SQLite and PostgreSQL.
+    # Only placeholders and our own table name are formatted into the statement.
+    source, values = rows_source(rows, ["bigint", "text", "text", "boolean", "text", "text"])
     table = Delivery._meta.db_table
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
     sql = (
         f"UPDATE {table} SET state = v.column2, outcome = v.column3, "  # noqa: S608
         "converted = v.column4, provider_id = v.column5, error = v.column6, "
         "finished_at = CASE WHEN v.column2 = %s THEN NULL ELSE %s END, "
         "converted_at = CASE WHEN v.column4 THEN %s ELSE NULL END, "
         "lease_expires_at = CASE WHEN v.column2 = %s THEN %s ELSE NULL END "
-        f"FROM (VALUES {values}) AS v "
+        f"FROM ({source}) AS v "
         f"WHERE {table}.id = v.column1 AND {table}.state = %s RETURNING {table}.id"
     )
     adapt = connection.ops.adapt_datetimefield_value
     at, accepted = adapt(now), Delivery.State.ACCEPTED
-    params = [accepted, at, at, accepted, adapt(outcome_due)]
-    params += [*(value for row in rows for value in row), from_state]
+    params = [accepted, at, at, accepted, adapt(outcome_due), *values, from_state]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {pk for (pk,) in cursor.fetchall()}
