@@ -35,7 +35,8 @@ def series_sql(first: int, last: int) -> str:
 def settle() -> None:
     """Run now the upkeep that bulk inserts leave to PostgreSQL's background (autovacuum,
     the next checkpoint), so it does not run inside the next measurement and take one of
-    this machine's cores. Nothing to do on SQLite."""
+    this machine's cores. Nothing to do on SQLite. CHECKPOINT needs a superuser (or the
+    pg_checkpoint role), as the bench's scratch databases are made by one."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:

@@ -386,8 +386,9 @@ def update_row(model: type[models.Model], pk: int, changes: dict) -> None:
 
 
 def insert_row(instance: models.Model) -> None:
-    """`instance.save()` of a new row with plain values and nothing listening to its
-    signals, in one statement written here (see `locked_delivery`); its pk stays unset."""
+    """`instance.save()` of a new row with plain values, nothing listening to its signals
+    and no `auto_now` or database-only defaults (a CounterDelta), in one statement written
+    here (see `locked_delivery`); its pk stays unset."""
     fields = [f for f in instance._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     slots = ", ".join(["%s"] * len(fields))
@@ -400,7 +401,7 @@ def insert_row(instance: models.Model) -> None:
 def take_waiting(channel_id: int) -> list[CounterDelta]:
     """The channel's pending CounterDeltas, deleted (the caller holds its row and adds them):
     one `DELETE … RETURNING`, so a delta written meanwhile is either taken or left whole."""
-    fields = [f for f in CounterDelta._meta.concrete_fields if not f.primary_key]
+    fields = CounterDelta._meta.concrete_fields
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     sql = (
         f"DELETE FROM {CounterDelta._meta.db_table} WHERE channel_id = %s "  # noqa: S608

@@ -40,3 +40,9 @@ def test_the_statement_text_does_not_grow_with_the_batch_on_postgresql():
     assert small == large
     assert len(params) == 1
     assert len(read_back([(n, "x", True, None) for n in range(2000)], TYPES)) == 2000
+
+
+@pytest.mark.parametrize("rows", [[], [(1, "a", True)], [(1, "a", True, None, "extra")]])
+def test_rows_of_the_wrong_width_or_none_are_refused(rows):
+    with pytest.raises(ValueError, match="rows of 4 values"):
+        rows_source(rows, TYPES)

@@ -1,7 +1,10 @@
 """The dispatcher in this process: every guarantee that does not need several workers."""
 
+from datetime import timedelta
+
 import pytest
 from django.db.models import Count
+from django.utils import timezone
 
 from channels import dispatch
 from channels.models import Channel, Delivery
@@ -136,6 +139,30 @@ def test_it_claims_nothing_once_paused_and_goes_on_after_resume(fast_engine):
     assert channel.status == Channel.Status.COMPLETED
     assert Delivery.objects.filter(channel=channel).count() == 50
     assert counters(channel) == ledger_counters(channel)
+
+
+def test_a_claim_leases_what_it_sends_and_finishes_what_it_skips(fast_engine, settings):
+    contact_list = ContactListFactory(size=0)
+    reachable, opted_out = ContactFactory(), ContactFactory(opted_out_sms=True)
+    contact_list.add_contacts([reachable.pk, opted_out.pk])
+    channel = ChannelFactory(campaign=CampaignFactory(contact_list=contact_list))
+    channel.start()
+    generation = Channel.objects.get(pk=channel.pk).dispatch_generation
+    before = timezone.now()
+    claim = dispatch.claim_batch(channel_id=channel.pk, generation=generation, limit=10)
+    after = timezone.now()
+
+    assert [message.contact_id for message in claim.to_send] == [reachable.pk]
+    sending = Delivery.objects.get(channel=channel, contact=reachable)
+    skipped = Delivery.objects.get(channel=channel, contact=opted_out)
+    lease = timedelta(seconds=settings.HERALD_ENGINE["lease_seconds"])
+    assert sending.state == Delivery.State.SENDING and sending.finished_at is None
+    assert before + lease <= sending.lease_expires_at <= after + lease
+    assert skipped.state == Delivery.State.SKIPPED and skipped.lease_expires_at is None
+    assert skipped.finished_at == skipped.created_at == sending.created_at
+    assert before <= skipped.finished_at <= after
+    assert skipped.error == "Opted out of SMS Blast."
+    assert (sending.outcome, sending.provider_id, sending.details) == ("", "", {})
 
 
 def test_it_ignores_a_chain_of_an_older_generation(fast_engine):
