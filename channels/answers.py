@@ -29,7 +29,8 @@ def answer_row(kind: str, message: Outgoing, answer: Answer) -> tuple:
     """(delivery id, state, outcome, converted, provider id, error) for one answer."""
     failed = (message.delivery_id, Delivery.State.FAILED, "failed", False, "")
     if isinstance(answer, BaseException):
-        return (*failed, f"{type(answer).__name__}: {answer}"[:1000])
+        # PostgreSQL's text holds no NUL: one in a provider's message would fail the batch.
+        return (*failed, f"{type(answer).__name__}: {answer}".replace("\x00", "")[:1000])
     allowed = Channel.OUTCOMES[kind]
     if answer.outcome and answer.outcome not in allowed:
         return (*failed, f"Provider answered an unknown outcome {answer.outcome!r}.")

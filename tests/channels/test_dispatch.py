@@ -165,6 +165,26 @@ def test_a_claim_leases_what_it_sends_and_finishes_what_it_skips(fast_engine, se
     assert (sending.outcome, sending.provider_id, sending.details) == ("", "", {})
 
 
+def test_a_provider_error_with_a_nul_in_it_is_recorded_without_it(fast_engine):
+    channel = started_channel(size=2)
+    generation = Channel.objects.get(pk=channel.pk).dispatch_generation
+    claim = dispatch.claim_batch(channel_id=channel.pk, generation=generation, limit=2)
+    bad, good = claim.to_send
+    dispatch.record_answers(
+        channel_id=channel.pk,
+        kind=channel.kind,
+        answers=[
+            (bad, RuntimeError("gateway said \x00nothing")),
+            (good, dispatch.provider_for("sms").try_send(good)),
+        ],
+    )
+    failed = Delivery.objects.get(pk=bad.delivery_id)
+    assert failed.state == Delivery.State.FAILED
+    assert failed.error == "RuntimeError: gateway said nothing"
+    assert Delivery.objects.get(pk=good.delivery_id).state != Delivery.State.SENDING
+    assert counters(channel) == ledger_counters(channel)
+
+
 def test_it_ignores_a_chain_of_an_older_generation(fast_engine):
     channel = started_channel(size=5)
     stale = Channel.objects.get(pk=channel.pk).dispatch_generation - 1
