@@ -14,16 +14,20 @@ file) or *rejected* (listed in the error report with its row number, column and 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from campaigns.models import ContactList
 
+from .checking import Rows, checker
 from .layout import Layout, Lines, inspect_csv, is_blank
-from .rows import parse_row
 from .writer import Batch, BatchWriter, ImportResult
 
 BATCH_ROWS = 2_000
+# An import with this much of its file left parses its rows in a child process (checking.py),
+# which takes ~1 s to start.
+CHECK_APART_BYTES = 4_000_000
 
 
 class ImportFailed(Exception):
@@ -48,6 +52,7 @@ def import_csv(
     keep_errors: bool = True,
     batch_rows: int | None = None,
     update_existing: bool = False,
+    check_apart_bytes: int = CHECK_APART_BYTES,
 ) -> ImportResult:
     """Import `source` (a binary, seekable file) into the list, batch by batch.
 
@@ -67,25 +72,77 @@ def import_csv(
         keep_errors=keep_errors,
         update_existing=update_existing,
     )
-    lines = Lines(source, layout.encoding, offset)
     region = default_region.upper()
-    batch_rows = batch_rows or BATCH_ROWS
-    batch = Batch()
-    try:
-        for cells in csv.reader(lines, delimiter=layout.delimiter):
-            this_row, row = row, row + 1
-            if is_blank(cells):
-                continue
-            batch.add(*parse_row(cells, row=this_row, layout=layout, region=region), row=this_row)
-            if batch.read >= batch_rows:
-                writer.write(batch, end_offset=lines.offset, next_row=row)
-                batch = Batch()
-                if max_rows is not None and result.read >= max_rows:
-                    return result
-    except csv.Error as exc:
-        raise ImportFailed(row=row, reason=f"the row cannot be read as CSV ({exc})") from exc
-    if batch.read or lines.offset != result.offset:
-        writer.write(batch, end_offset=lines.offset, next_row=row)
+    source.seek(0, os.SEEK_END)
+    apart = source.tell() - offset >= check_apart_bytes
+    batches = BatchReader(
+        Lines(source, layout.encoding, offset),
+        layout=layout,
+        row=row,
+        batch_rows=batch_rows or BATCH_ROWS,
+        max_rows=max_rows,
+    )
+    # The batch read before the one being read: (the call giving it parsed, its end, next row).
+    pending: tuple[Callable[[], Batch], int, int] | None = None
+    with checker(layout=layout, region=region, apart=apart) as check:
+        try:
+            for rows, end_offset, next_row in batches:
+                parsing = check(rows), end_offset, next_row
+                if pending is not None:
+                    _write(writer, *pending)
+                pending = parsing
+        except ImportFailed:
+            # A record that is not CSV stops the import after the batches before it.
+            if pending is not None:
+                _write(writer, *pending)
+            raise
+        if pending is not None:
+            _write(writer, *pending)
+    if not batches.finished:
+        return result
     result.finished = True
     contact_list.refresh_from_db(fields=["size"])
     return result
+
+
+def _write(
+    writer: BatchWriter, parsed: Callable[[], Batch], end_offset: int, next_row: int
+) -> None:
+    writer.write(parsed(), end_offset=end_offset, next_row=next_row)
+
+
+class BatchReader:
+    """The file's non-blank rows, `batch_rows` at a time, each batch with the offset after it
+    and the number of the row after it: where a later chunk resumes. With `max_rows` it stops
+    after the batch that reaches that many rows; `finished` says it read to the end."""
+
+    def __init__(
+        self, lines: Lines, *, layout: Layout, row: int, batch_rows: int, max_rows: int | None
+    ) -> None:
+        self.lines = lines
+        self.delimiter = layout.delimiter
+        self.row = row
+        self.batch_rows = batch_rows
+        self.max_rows = max_rows
+        self.finished = False
+
+    def __iter__(self) -> Iterator[tuple[Rows, int, int]]:
+        lines, row = self.lines, self.row
+        rows: Rows = []
+        read, end_offset = 0, lines.offset
+        try:
+            for cells in csv.reader(lines, delimiter=self.delimiter):
+                this_row, row = row, row + 1
+                if is_blank(cells):
+                    continue
+                rows.append((this_row, cells))
+                if len(rows) >= self.batch_rows:
+                    yield rows, lines.offset, row
+                    read, end_offset, rows = read + len(rows), lines.offset, []
+                    if self.max_rows is not None and read >= self.max_rows:
+                        return
+        except csv.Error as exc:
+            raise ImportFailed(row=row, reason=f"the row cannot be read as CSV ({exc})") from exc
+        if rows or lines.offset != end_offset:
+            yield rows, lines.offset, row
+        self.finished = True
