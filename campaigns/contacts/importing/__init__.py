@@ -3,6 +3,7 @@
 - layout.py: the file's encoding, delimiter and columns (`inspect_csv`, `Layout`);
 - rows.py: one row into a contact, a parser per column (`parse_row`);
 - writer.py: a batch of rows committed into the list (`write_batch`);
+- checking.py: a batch of rows parsed, in-process or in a child process (`parse_batch`);
 - importer.py: a whole file, streamed batch by batch (`import_csv`);
 - job.py: an upload imported by the background workers, chunk by chunk (`run_import_chunk`).
 """
